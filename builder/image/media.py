@@ -1,0 +1,100 @@
+"""Media types, platforms and descriptors: the vocabulary of manifests."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from builder.errors import UsageError
+from builder.image.digest import Digest
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
+OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
+OCI_LAYER_ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
+DOCKER_LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+DOCKER_FOREIGN_LAYER = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+
+MANIFESTS = (OCI_MANIFEST, DOCKER_MANIFEST)
+INDEXES = (OCI_INDEX, DOCKER_MANIFEST_LIST)
+
+# The equivalent media types when a manifest is rewritten in the other family.
+TO_DOCKER = {OCI_MANIFEST: DOCKER_MANIFEST, OCI_CONFIG: DOCKER_CONFIG, OCI_LAYER_GZIP: DOCKER_LAYER_GZIP}
+TO_OCI = {v: k for k, v in TO_DOCKER.items()}
+
+
+def is_gzip_layer(media_type: str) -> bool:
+    return media_type in (OCI_LAYER_GZIP, DOCKER_LAYER_GZIP, DOCKER_FOREIGN_LAYER)
+
+
+@dataclass(frozen=True)
+class Platform:
+    """os/architecture[/variant] as in an image index."""
+
+    os: str = "linux"
+    architecture: str = "amd64"
+    variant: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Platform:
+        parts = text.split("/")
+        if len(parts) not in (2, 3) or not all(parts):
+            raise UsageError(f"'{text}' is not a platform", "use OS/ARCH[/VARIANT], e.g. linux/amd64")
+        return cls(parts[0], parts[1], parts[2] if len(parts) == 3 else None)
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Platform:
+        return cls(d.get("os", ""), d.get("architecture", ""), d.get("variant") or None)
+
+    def matches(self, other: Platform) -> bool:
+        """True when `other` (an index entry) satisfies this wanted platform."""
+        if (self.os, self.architecture) != (other.os, other.architecture):
+            return False
+        return self.variant is None or self.variant == other.variant
+
+    def to_json(self) -> dict[str, str]:
+        d = {"architecture": self.architecture, "os": self.os}
+        if self.variant:
+            d["variant"] = self.variant
+        return d
+
+    def __str__(self) -> str:
+        return "/".join(p for p in (self.os, self.architecture, self.variant) if p)
+
+
+@dataclass(frozen=True)
+class Descriptor:
+    """A pointer to a blob: what it is, its digest and size."""
+
+    media_type: str
+    digest: Digest
+    size: int
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    platform: Platform | None = None
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Descriptor:
+        try:
+            return cls(
+                media_type=d.get("mediaType", ""),
+                digest=Digest.parse(d["digest"]),
+                size=int(d["size"]),
+                annotations=dict(d.get("annotations") or {}),
+                platform=Platform.from_json(d["platform"]) if d.get("platform") else None,
+            )
+        except (KeyError, TypeError, ValueError) as e:
+            raise UsageError(f"malformed descriptor {dict(d)!r}: {e}", "the manifest is not valid") from None
+
+    def to_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"mediaType": self.media_type, "digest": str(self.digest), "size": self.size}
+        if self.annotations:
+            d["annotations"] = dict(self.annotations)
+        if self.platform:
+            d["platform"] = self.platform.to_json()
+        return d

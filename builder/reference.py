@@ -1,0 +1,153 @@
+"""Image references, parsed once into types.
+
+    host[:port]/repo[:tag|@sha256:…]   RegistryRef (Docker Hub short names expanded)
+    oci:DIR[:TAG]                      LayoutRef
+    docker-archive:FILE[:NAME:TAG]     ArchiveRef
+    docker-daemon:NAME:TAG             DaemonRef
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+
+from builder.errors import UsageError
+from builder.image.digest import Digest
+
+DOCKER_HUB = "docker.io"
+DOCKER_HUB_API = "registry-1.docker.io"
+_REPO_COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
+_TAG = re.compile(r"^[\w][\w.-]{0,127}$")
+_HINT = "use host[:port]/repo[:tag], oci:DIR[:TAG], docker-archive:FILE[:NAME:TAG] or docker-daemon:NAME:TAG"
+
+
+@dataclass(frozen=True)
+class RegistryRef:
+    registry: str
+    repository: str
+    tag: str | None = None
+    digest: Digest | None = None
+
+    @property
+    def api_host(self) -> str:
+        """Where the registry API lives (Docker Hub's is not docker.io)."""
+        return DOCKER_HUB_API if self.registry == DOCKER_HUB else self.registry
+
+    @property
+    def identifier(self) -> str:
+        """What goes after /manifests/: the digest when pinned, else the tag."""
+        return str(self.digest) if self.digest else (self.tag or "latest")
+
+    @property
+    def name(self) -> str:
+        return f"{self.registry}/{self.repository}"
+
+    def with_digest(self, digest: Digest) -> RegistryRef:
+        return RegistryRef(self.registry, self.repository, None, digest)
+
+    def is_loopback(self) -> bool:
+        return is_loopback_host(self.registry)
+
+    def __str__(self) -> str:
+        if self.digest:
+            return f"{self.name}@{self.digest}"
+        return f"{self.name}:{self.tag or 'latest'}"
+
+
+@dataclass(frozen=True)
+class LayoutRef:
+    path: str
+    tag: str | None = None
+
+    def __str__(self) -> str:
+        return f"oci:{self.path}" + (f":{self.tag}" if self.tag else "")
+
+
+@dataclass(frozen=True)
+class ArchiveRef:
+    path: str
+    name: RegistryRef | None = None
+
+    def __str__(self) -> str:
+        return f"docker-archive:{self.path}" + (f":{self.name}" if self.name else "")
+
+
+@dataclass(frozen=True)
+class DaemonRef:
+    name: RegistryRef
+
+    def __str__(self) -> str:
+        return f"docker-daemon:{self.name}"
+
+
+Reference = RegistryRef | LayoutRef | ArchiveRef | DaemonRef
+
+
+def is_loopback_host(host: str) -> bool:
+    """127.0.0.0/8, localhost and ::1 — where Docker speaks plain HTTP by default."""
+    h = host
+    if h.startswith("["):
+        h = h[1:].split("]", 1)[0]
+    elif h.count(":") == 1:
+        h = h.split(":", 1)[0]
+    if h == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(h).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_registry_ref(text: str) -> RegistryRef:
+    """`nginx` → docker.io/library/nginx:latest; `host:5000/a/b@sha256:…` as given."""
+    original = text
+    digest = None
+    if "@" in text:
+        text, _, d = text.partition("@")
+        digest = Digest.parse(d)
+    tag = None
+    slash = text.rfind("/")
+    colon = text.rfind(":")
+    if colon > slash:
+        text, tag = text[:colon], text[colon + 1:]
+        if not _TAG.match(tag):
+            raise UsageError(f"'{original}' has an invalid tag '{tag}'", "tags are up to 128 of [A-Za-z0-9_.-]")
+    first, _, rest = text.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost" or first.startswith("[")):
+        registry, repository = first, rest
+    else:
+        registry, repository = DOCKER_HUB, text
+    if registry in ("index.docker.io", "registry-1.docker.io"):
+        registry = DOCKER_HUB
+    if registry == DOCKER_HUB and "/" not in repository:
+        repository = f"library/{repository}"
+    if not repository or not all(_REPO_COMPONENT.match(c) for c in repository.split("/")):
+        raise UsageError(f"'{original}' is not a valid image reference", _HINT)
+    if tag is None and digest is None:
+        tag = "latest"
+    return RegistryRef(registry, repository, tag, digest)
+
+
+def parse_reference(text: str) -> Reference:
+    """Parse any of the four reference forms; UsageError with the forms as hint."""
+    if not text or text.strip() != text:
+        raise UsageError(f"'{text}' is not an image reference", _HINT)
+    scheme, sep, rest = text.partition(":")
+    if sep and scheme == "oci":
+        if not rest:
+            raise UsageError("oci: needs a directory", "e.g. oci:./out:latest")
+        path, _, tag = rest.partition(":")
+        return LayoutRef(path, tag or None)
+    if sep and scheme == "docker-archive":
+        if not rest:
+            raise UsageError("docker-archive: needs a file", "e.g. docker-archive:app.tar:app:latest")
+        path, _, name = rest.partition(":")
+        return ArchiveRef(path, parse_registry_ref(name) if name else None)
+    if sep and scheme == "docker-daemon":
+        if not rest:
+            raise UsageError("docker-daemon: needs NAME:TAG", "e.g. docker-daemon:app:latest")
+        return DaemonRef(parse_registry_ref(rest))
+    if sep and scheme in ("docker", "http", "https") and rest.startswith("//"):
+        return parse_registry_ref(rest[2:])
+    return parse_registry_ref(text)
