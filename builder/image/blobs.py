@@ -37,19 +37,21 @@ class CompressedRef:
 class BlobStore:
     """Blobs by digest plus the diffID → compressed-blob index."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, with_index: bool = True) -> None:
+        """`with_index=False` gives just the blob directory, the shape of an OCI layout's."""
         self.root = Path(root)
         self._blobs = self.root / "blobs" / "sha256"
         self._index = self.root / "layers"
         self._blobs.mkdir(parents=True, exist_ok=True)
-        self._index.mkdir(parents=True, exist_ok=True)
+        if with_index:
+            self._index.mkdir(parents=True, exist_ok=True)
         self._sweep()
 
     def _sweep(self) -> None:
         """Remove temp files old enough that no live build can own them."""
         cutoff = time.time() - STALE_TMP_SECONDS
         for d in (self._blobs, self._index):
-            for p in d.glob("*.tmp"):
+            for p in d.glob("*.tmp") if d.is_dir() else ():
                 try:
                     if p.stat().st_mtime < cutoff:
                         p.unlink()
@@ -84,7 +86,7 @@ class BlobStore:
     def commit(self, tmp: Path, digest: Digest) -> Path:
         """Move a finished temp file into place under its digest."""
         final = self.path(digest)
-        os.chmod(tmp, 0o444)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, final)
         return final
 

@@ -109,6 +109,30 @@ def make_image(config: Mapping[str, Any], layers: Iterable[Layer], media_type: s
     return Image(canonical_json(manifest), config_bytes, tuple(fixed_layers))
 
 
+def image_from_config(config_bytes: bytes, layers: Iterable[Layer], media_type: str = OCI_MANIFEST) -> Image:
+    """An image around an existing raw config (kept byte-for-byte, so the image ID holds).
+
+    Used where a medium stores no manifest (docker-archive, the daemon).
+    """
+    layer_list = tuple(layers)
+    family = TO_DOCKER if media_type == DOCKER_MANIFEST else TO_OCI
+    fixed = tuple(
+        Layer(Descriptor(family.get(l.media_type, l.media_type), l.digest, l.size), l.diff_id, l.opener, l.origin)
+        for l in layer_list
+    )
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": media_type,
+        "config": {
+            "mediaType": DOCKER_CONFIG if media_type == DOCKER_MANIFEST else OCI_CONFIG,
+            "digest": str(Digest.of(config_bytes)),
+            "size": len(config_bytes),
+        },
+        "layers": [l.descriptor.to_json() for l in fixed],
+    }
+    return Image(canonical_json(manifest), config_bytes, fixed)
+
+
 def validate(image: Image) -> None:
     """Check the invariants every writer relies on; raises UsageError."""
     m = image.manifest

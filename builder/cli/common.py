@@ -1,0 +1,44 @@
+"""Options shared by several commands, and the Context they build."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from builder.cache import cache_root
+from builder.cli.output import Output
+from builder.image.blobs import BlobStore
+from builder.image.media import Platform
+from builder.transport import Context
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def common_options(fn: F) -> F:
+    """--verbose, --cache-dir, --insecure-registry, --platform."""
+    fn = click.option("--platform", default="linux/amd64", show_default=True,
+                      help="Platform to pick from a multi-platform image.")(fn)
+    fn = click.option("--insecure-registry", "insecure", multiple=True, metavar="HOST",
+                      help="Use plain HTTP for HOST (loopback registries always do).")(fn)
+    fn = click.option("--cache-dir", type=click.Path(file_okay=False),
+                      help="Cache directory [default: $DOCKLESS_CACHE_DIR or ~/.cache/dockless].")(fn)
+    fn = click.option("-v", "--verbose", is_flag=True, help="Show details and progress.")(fn)
+    return fn
+
+
+def make_context(verbose: bool, cache_dir: str | None, insecure: tuple[str, ...], platform: str) -> tuple[Context, Output]:
+    out = Output(verbose=verbose)
+    root = cache_root(cache_dir, os.environ)
+    config_dir = os.environ.get("DOCKER_CONFIG")
+    ctx = Context(
+        store=BlobStore(root),
+        platform=Platform.parse(platform),
+        insecure_registries=frozenset(insecure),
+        docker_config=Path(config_dir) if config_dir else None,
+        progress=out.progress,
+    )
+    return ctx, out

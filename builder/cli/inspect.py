@@ -1,0 +1,70 @@
+"""`dockless inspect REF [--json]`: what an image is, without pulling its layers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from builder.cli.common import common_options, make_context
+from builder.cli.output import result
+from builder.image.image import Image
+from builder.reference import parse_reference
+from builder.transport import read_image
+
+
+def describe(image: Image) -> dict[str, Any]:
+    c = image.config.get("config") or {}
+    return {
+        "digest": str(image.digest),
+        "mediaType": image.media_type,
+        "platform": str(image.platform),
+        "created": image.config.get("created"),
+        "config": {"digest": str(image.config_descriptor.digest), "mediaType": image.config_descriptor.media_type},
+        "layers": [
+            {"digest": str(layer.digest), "diffID": str(layer.diff_id), "size": layer.size, "mediaType": layer.media_type}
+            for layer in image.layers
+        ],
+        "user": c.get("User", ""),
+        "env": c.get("Env") or [],
+        "entrypoint": c.get("Entrypoint"),
+        "cmd": c.get("Cmd"),
+        "workdir": c.get("WorkingDir", ""),
+        "exposedPorts": sorted((c.get("ExposedPorts") or {}).keys()),
+        "labels": c.get("Labels") or {},
+    }
+
+
+def _human(d: dict[str, Any]) -> str:
+    size = sum(layer["size"] for layer in d["layers"])
+    lines = [
+        f"Digest:       {d['digest']}",
+        f"Media type:   {d['mediaType']}",
+        f"Platform:     {d['platform']}",
+        f"Created:      {d['created']}",
+        f"User:         {d['user'] or '(root)'}",
+        f"Workdir:      {d['workdir']}",
+        f"Entrypoint:   {json.dumps(d['entrypoint'])}",
+        f"Cmd:          {json.dumps(d['cmd'])}",
+        f"Exposed:      {', '.join(d['exposedPorts'])}",
+        "Env:",
+        *[f"  {e}" for e in d["env"]],
+        "Labels:",
+        *[f"  {k}={v}" for k, v in sorted(d["labels"].items())],
+        f"Layers ({len(d['layers'])}, {size / 1e6:.1f} MB compressed):",
+        *[f"  {layer['digest']}  {layer['size']:>12,}" for layer in d["layers"]],
+    ]
+    return "\n".join(lines)
+
+
+@click.command("inspect")
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@common_options
+def inspect_cmd(ref: str, as_json: bool, verbose: bool, cache_dir: str | None, insecure: tuple[str, ...], platform: str) -> None:
+    """Show an image's digest, platform, layers and config; works on all four reference forms."""
+    ctx, _ = make_context(verbose, cache_dir, insecure, platform)
+    image = read_image(parse_reference(ref), ctx)
+    d = describe(image)
+    result(json.dumps(d, indent=2) if as_json else _human(d))
