@@ -1,0 +1,103 @@
+"""Session fixtures backed by real servers and tools (see tests/infra/).
+
+Every server listens on a free 127.0.0.1 port in a pytest tmp dir and is
+stopped at session end. Tests using any of them are marked `e2e` automatically,
+so `pytest -m "not e2e"` runs only the fast, tool-free tests.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.infra.docker_engine import DockerEngine, check_docker_engine
+from tests.infra.faultproxy import FaultProxy
+from tests.infra.gitdaemon import GitDaemon, running_git_daemon
+from tests.infra.oci import make_umoci_image
+from tests.infra.registry import Registry, running_registry
+
+UMOCI_HELLO = "hello from umoci"
+UMOCI_HTTPD_BODY = "hello from busybox httpd\n"
+
+E2E_FIXTURES = frozenset({
+    "registry", "registry_noauth", "docker_config", "docker_engine", "git_daemon",
+    "umoci_busybox", "faulty_registry",
+})
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests that need real infrastructure as e2e, before `-m` selection runs."""
+    for item in items:
+        if E2E_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    """distribution 2.8 with htpasswd auth and deletes enabled, plain HTTP on loopback."""
+    with running_registry(tmp_path_factory.mktemp("registry"), auth=True) as reg:
+        yield reg
+
+
+@pytest.fixture(scope="session")
+def registry_noauth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    """A second registry with no auth at all (username/password/creds are None)."""
+    with running_registry(tmp_path_factory.mktemp("registry-noauth"), auth=False) as reg:
+        yield reg
+
+
+@pytest.fixture
+def docker_config(registry: Registry, tmp_path: Path) -> Path:
+    """A DOCKER_CONFIG dir whose config.json holds `registry`'s credentials."""
+    return registry.docker_config_dir(tmp_path / "docker-config")
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> DockerEngine:
+    """The Docker engine started by scripts/setup-system (skips locally, fails in CI)."""
+    return check_docker_engine()
+
+
+@pytest.fixture(scope="session")
+def git_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitDaemon]:
+    """`git daemon` serving repos made with `git_daemon.publish_repo(name, src_dir)`."""
+    with running_git_daemon(tmp_path_factory.mktemp("git")) as daemon:
+        yield daemon
+
+
+@pytest.fixture(scope="session")
+def umoci_busybox(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An OCI layout made by umoci; treat as read-only (copy it to modify).
+
+    Tags: `latest` prints UMOCI_HELLO; `httpd` serves UMOCI_HTTPD_BODY at / on $PORT.
+    """
+    layout = tmp_path_factory.mktemp("umoci") / "busybox"
+    make_umoci_image(layout, tag="latest", cmd=("/bin/sh", "-c", f"echo {UMOCI_HELLO}"))
+    make_umoci_image(layout, tag="httpd",
+                     cmd=("/bin/sh", "-c", "exec httpd -f -p 127.0.0.1:${PORT:-8080} -h /www"),
+                     files={"www/index.html": UMOCI_HTTPD_BODY.encode()})
+    return layout
+
+
+@pytest.fixture
+def faulty_registry(registry: Registry) -> Iterator[FaultProxy]:
+    """A fresh fault proxy in front of `registry` (20% of requests fail, seed 1234).
+
+    Reconfigure with `.configure(rate=..., kinds=..., methods=..., seed=...)` or
+    `.fail_next(...)`; point clients at `.host` (credentials: `.docker_config_dir`)
+    and make assertions through the `registry` fixture, not through the proxy.
+    """
+    with FaultProxy(registry, rate=0.2, seed=1234) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def repo_name(request: pytest.FixtureRequest) -> str:
+    """A registry repository name unique to this test (valid per distribution-spec)."""
+    stem = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")[:60] or "test"
+    return f"test/{stem}-{secrets.token_hex(3)}"
