@@ -209,7 +209,7 @@ def test_fetch_default_run_set_in_parallel(archive: Archive) -> None:
     closure = archive.resolve(DEFAULT_RUN_SET)
     paths = archive.fetch(closure)
     assert [p.name for p in paths] == [f"{pkg.sha256}.deb" for pkg in closure]
-    for pkg, path in zip(closure, paths):
+    for pkg, path in zip(closure, paths, strict=True):
         assert Deb(path).control().package == pkg.name
 
 

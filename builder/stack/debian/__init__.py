@@ -103,7 +103,15 @@ class Archive:
         with self._lock:
             if self._index is None:
                 texts = [
-                    fetch_index(self.client, release, self.cache_dir, mirror=self.mirror, suite=self.suite, component=component, arch=self.arch)
+                    fetch_index(
+                        self.client,
+                        release,
+                        self.cache_dir,
+                        mirror=self.mirror,
+                        suite=self.suite,
+                        component=component,
+                        arch=self.arch,
+                    )
                     for component in self.components
                 ]
                 self._index = PackageIndex.parse(*texts)

@@ -15,15 +15,18 @@ import gzip
 import io
 import lzma
 import tarfile
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import BinaryIO, Literal, Mapping
+from typing import TYPE_CHECKING, Literal
 
 from debian import deb822
 
 from builder.errors import StackError
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 _AR_MAGIC = b"!<arch>\n"
 _AR_HEADER = 60
@@ -116,7 +119,7 @@ class Deb:
         """The package's /var/lib/dpkg/info/<pkg>.list lines."""
         return dpkg_list(entry.path for entry in self.entries())
 
-    def _tar(self, f: BinaryIO, prefix: str) -> tarfile.TarFile:
+    def _tar(self, f: io.BufferedReader, prefix: str) -> tarfile.TarFile:
         name, offset, size = _member(f, prefix, self.path)
         f.seek(offset)
         stream = _decompressor(_Slice(f, size), name, self.path)
@@ -131,10 +134,12 @@ def dpkg_list(paths: Iterable[str]) -> list[str]:
     return ["/."] + ["/" + path for path in paths]
 
 
-def _member(f: BinaryIO, prefix: str, deb: Path) -> tuple[str, int, int]:
+def _member(f: io.BufferedReader, prefix: str, deb: Path) -> tuple[str, int, int]:
     """(name, data offset, size) of the first ar member whose name starts with `prefix`."""
     if f.read(len(_AR_MAGIC)) != _AR_MAGIC:
-        raise StackError(f"{deb.name} is not a .deb (no ar header)", "the download is damaged; clear the dockless cache")
+        raise StackError(
+            f"{deb.name} is not a .deb (no ar header)", "the download is damaged; clear the dockless cache"
+        )
     while header := f.read(_AR_HEADER):
         if len(header) < _AR_HEADER or header[58:60] != b"`\n":
             break
@@ -146,19 +151,21 @@ def _member(f: BinaryIO, prefix: str, deb: Path) -> tuple[str, int, int]:
     raise StackError(f"{deb.name} has no {prefix} member", "the .deb is damaged; clear the dockless cache")
 
 
-def _decompressor(raw: _Slice, name: str, deb: Path) -> BinaryIO:
+def _decompressor(raw: _Slice, name: str, deb: Path) -> io.BufferedIOBase:
     buffered = io.BufferedReader(raw)
     if name.endswith(".xz") or name.endswith(".lzma"):
-        return lzma.LZMAFile(buffered)  # type: ignore[return-value]
+        return lzma.LZMAFile(buffered)
     if name.endswith(".gz"):
-        return gzip.GzipFile(fileobj=buffered)  # type: ignore[return-value]
+        return gzip.GzipFile(fileobj=buffered)
     if name.endswith(".bz2"):
-        return bz2.BZ2File(buffered)  # type: ignore[return-value]
+        return bz2.BZ2File(buffered)
     if name.endswith(".zst"):
         try:
             import zstandard
         except ImportError:
-            raise StackError(f"{deb.name} is compressed with zstd, which this Python cannot read", "pip install zstandard") from None
+            raise StackError(
+                f"{deb.name} is compressed with zstd, which this Python cannot read", "pip install zstandard"
+            ) from None
         return zstandard.ZstdDecompressor().stream_reader(buffered)  # type: ignore[no-any-return]
     if name.endswith(".tar"):
         return buffered
@@ -195,48 +202,53 @@ def _check_parents(path: str, symlinks: set[str], deb: Path) -> None:
 
 
 def _entry(tar: tarfile.TarFile, info: tarfile.TarInfo, path: str, files: set[str], deb: Path) -> DebEntry:
-    common = {"path": path, "mode": info.mode & 0o7777, "uid": info.uid, "gid": info.gid, "mtime": int(info.mtime)}
+    entry = DebEntry(path, "dir", info.mode & 0o7777, info.uid, info.gid, int(info.mtime))
+    if info.isdir():
+        return entry
     if info.isreg():
         member = tar.extractfile(info)
         try:
             data = member.read() if member else b""
         except (tarfile.TarError, lzma.LZMAError, OSError, EOFError) as exc:
             raise _damaged(deb, exc) from exc
-        return DebEntry(kind="file", size=len(data), data=data, **common)  # type: ignore[arg-type]
-    if info.isdir():
-        return DebEntry(kind="dir", **common)  # type: ignore[arg-type]
+        return replace(entry, kind="file", size=len(data), data=data)
     if info.issym():
-        return DebEntry(kind="symlink", target=info.linkname, **common)  # type: ignore[arg-type]
+        return replace(entry, kind="symlink", target=info.linkname)
     if info.islnk():
         target = _normalise(info.linkname, deb)
         if target not in files:
             raise _unsafe(deb, path, f"is a hardlink to '{info.linkname}', which is not a file earlier in the package")
-        return DebEntry(kind="hardlink", target=target, **common)  # type: ignore[arg-type]
+        return replace(entry, kind="hardlink", target=target)
     raise _unsafe(deb, path, "is a device, fifo or other special file")
 
 
 def _unsafe(deb: Path, name: str, why: str) -> StackError:
-    return StackError(f"{deb.name} was refused: its entry '{name}' {why}", "the package is malformed or malicious; it was not unpacked")
+    return StackError(
+        f"{deb.name} was refused: its entry '{name}' {why}",
+        "the package is malformed or malicious; it was not unpacked",
+    )
 
 
 def _damaged(deb: Path, exc: BaseException) -> StackError:
-    return StackError(f"{deb.name} could not be read ({exc})", "the .deb is damaged; clear the dockless cache and fetch it again")
+    return StackError(
+        f"{deb.name} could not be read ({exc})", "the .deb is damaged; clear the dockless cache and fetch it again"
+    )
 
 
 class _Slice(io.RawIOBase):
     """The `size` bytes of `f` from its current position: one ar member, read in place."""
 
-    def __init__(self, f: BinaryIO, size: int) -> None:
+    def __init__(self, f: io.BufferedReader, size: int) -> None:
         self._f = f
         self._left = size
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+    def readinto(self, buffer: WriteableBuffer) -> int:
         if self._left <= 0:
             return 0
-        view = memoryview(buffer)[: min(len(buffer), self._left)]
-        count = self._f.readinto(view)  # type: ignore[attr-defined]
+        view = memoryview(buffer).cast("B")
+        count = self._f.readinto(view[: min(len(view), self._left)])
         self._left -= count
         return count

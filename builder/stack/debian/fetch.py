@@ -74,7 +74,9 @@ def _fetch_one(client: httpx.Client, mirror: str, package: Package, cache_dir: P
             out.write(block)
             meter.add(len(block))
         if received != package.size or digest.hexdigest() != package.sha256:
-            raise IntegrityError(f"{package.filename} from {mirror} does not match the SHA256 and size in the signed index")
+            raise IntegrityError(
+                f"{package.filename} from {mirror} does not match the SHA256 and size in the signed index"
+            )
     return target
 
 

@@ -88,7 +88,9 @@ class Package:
                 source_version=rest.strip("() ") or version,
             )
         except (KeyError, ValueError) as exc:
-            raise StackError(f"the index entry for '{name}' is malformed ({exc})", "report the mirror; its Packages index is damaged") from exc
+            raise StackError(
+                f"the index entry for '{name}' is malformed ({exc})", "report the mirror; its Packages index is damaged"
+            ) from exc
 
     @property
     def relations(self) -> tuple[Alternatives, ...]:
@@ -96,8 +98,12 @@ class Package:
         return self.pre_depends + self.depends
 
 
+def _newer_first(a: Package, b: Package) -> int:
+    return version_compare(b.version, a.version)
+
+
 def _newest_first(packages: Iterable[Package]) -> tuple[Package, ...]:
-    return tuple(sorted(packages, key=cmp_to_key(lambda a, b: version_compare(b.version, a.version))))
+    return tuple(sorted(packages, key=cmp_to_key(_newer_first)))
 
 
 class PackageIndex:
@@ -192,10 +198,12 @@ def _pick(release: Release, base: str) -> IndexFile:
 
 def _suffix(path: str) -> str:
     name = path.rsplit("/", 1)[-1]
-    return name[len("Packages"):]
+    return name[len("Packages") :]
 
 
-def _download(client: httpx.Client, entry: IndexFile, target: Path, *, release: Release, mirror: str, suite: str) -> None:
+def _download(
+    client: httpx.Client, entry: IndexFile, target: Path, *, release: Release, mirror: str, suite: str
+) -> None:
     what = f"the {release.codename} index {entry.path}"
     plain = _http.join(mirror, f"dists/{suite}/{entry.path}")
     # by-hash names never change, so a mirror updating mid-run cannot hand us a newer file.
@@ -226,4 +234,6 @@ def _decompress(data: bytes, path: str) -> bytes:
             return bz2.decompress(data)
         return data
     except (lzma.LZMAError, OSError, EOFError, zlib.error) as exc:
-        raise StackError(f"the index {path} could not be decompressed ({exc})", "clear the dockless cache and try again") from exc
+        raise StackError(
+            f"the index {path} could not be decompressed ({exc})", "clear the dockless cache and try again"
+        ) from exc

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from debian.debian_support import version_compare
 from debian.deb822 import PkgRelation
+from debian.debian_support import version_compare
 
 # Policy 7.1: bare "<" and ">" are deprecated spellings of "<=" and ">=".
 _OPS = {"<<": "<<", "<=": "<=", "=": "=", ">=": ">=", ">>": ">>", "<": "<=", ">": ">="}
@@ -48,11 +49,7 @@ def parse_relations(text: str) -> tuple[Alternatives, ...]:
     """A Depends-style field as a tuple of alternatives, in field order."""
     if not text.strip():
         return ()
-    return tuple(
-        tuple(_relation(item) for item in group)
-        for group in PkgRelation.parse_relations(text)
-        if group
-    )
+    return tuple(tuple(_relation(item) for item in group) for group in PkgRelation.parse_relations(text) if group)
 
 
 def parse_provides(text: str) -> tuple[Relation, ...]:
@@ -64,7 +61,7 @@ def format_alternatives(group: Alternatives) -> str:
     return " | ".join(str(rel) for rel in group)
 
 
-def _relation(item: dict[str, object]) -> Relation:
+def _relation(item: Mapping[str, object]) -> Relation:
     version = item.get("version")
     op, ver = version if isinstance(version, tuple) else (None, None)
     arch = item.get("archqual")

@@ -11,12 +11,12 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
 import httpx
 from debian import deb822
@@ -64,39 +64,47 @@ class Release:
             ) from None
 
 
-def find_keyring(keyring: Path | None = None) -> Path:
-    """The keyring to trust: the one asked for, else the system's, else the copy shipped with dockless."""
+def find_keyrings(keyring: Path | None = None) -> tuple[Path, ...]:
+    """The keyrings to trust: the one asked for; else the system's and the copy shipped with dockless.
+
+    Both, when there is no choice made: an old host's keyring may lack a new suite's key,
+    and the shipped copy ages too. Either only ever holds Debian's own archive keys.
+    """
     if keyring is not None:
         if not keyring.is_file():
             raise StackError(f"the keyring {keyring} does not exist", "pass the path of a Debian archive keyring")
-        return keyring
-    if SYSTEM_KEYRING.is_file():
-        return SYSTEM_KEYRING
-    shipped = Path(__file__).with_name(_PACKAGED_KEYRING)
-    if shipped.is_file():
-        return shipped
-    raise StackError(
-        "no Debian archive keyring found to check the mirror's signature",
-        "install the debian-archive-keyring package",
-    )
+        return (keyring,)
+    found = tuple(path for path in (SYSTEM_KEYRING, Path(__file__).with_name(_PACKAGED_KEYRING)) if path.is_file())
+    if not found:
+        raise StackError(
+            "no Debian archive keyring found to check the mirror's signature",
+            "install the debian-archive-keyring package",
+        )
+    return found
 
 
-def verify_clearsigned(data: bytes, keyring: Path) -> bytes:
+def verify_clearsigned(data: bytes, keyrings: Sequence[Path]) -> bytes:
     """The signed text of an InRelease, as gpgv wrote it; StackError unless a trusted key signed it."""
     _check_one_message(data)
     gpgv = shutil.which("gpgv")
     if gpgv is None:
-        raise StackError("gpgv is not installed, so the Debian archive signature cannot be checked", "install gpgv (apt-get install gpgv)")
+        raise StackError(
+            "gpgv is not installed, so the Debian archive signature cannot be checked",
+            "install gpgv (apt-get install gpgv)",
+        )
     with tempfile.TemporaryDirectory(prefix="dockless-gpgv-") as home:
         signed = Path(home) / "InRelease"
         signed.write_bytes(data)
         # A private --homedir: no user trustedkeys.kbx sneaks extra keys in.
-        result = subprocess.run(
-            [gpgv, "--homedir", home, "--status-fd", "2", "--keyring", str(keyring), "--output", "-", str(signed)],
-            capture_output=True,
-            check=False,
-        )
-    status = [line.split()[1] for line in result.stderr.decode(errors="replace").splitlines() if line.startswith("[GNUPG:] ") and len(line.split()) > 1]
+        command = [gpgv, "--homedir", home, "--status-fd", "2", "--output", "-"]
+        for keyring in keyrings:
+            command += ["--keyring", str(keyring)]
+        result = subprocess.run([*command, str(signed)], capture_output=True, check=False)
+    status = [
+        line.split()[1]
+        for line in result.stderr.decode(errors="replace").splitlines()
+        if line.startswith("[GNUPG:] ") and len(line.split()) > 1
+    ]
     # Like apt: one good signature from a trusted key is enough, any bad one refuses.
     if "BADSIG" in status or "GOODSIG" not in status or "VALIDSIG" not in status:
         raise StackError(
@@ -143,7 +151,9 @@ def parse_release(text: bytes) -> Release:
             sha256=MappingProxyType(table),
         )
     except (KeyError, ValueError, TypeError) as exc:
-        raise StackError(f"the signed Release is malformed ({exc})", "report this mirror; its Release is not in Debian's format") from exc
+        raise StackError(
+            f"the signed Release is malformed ({exc})", "report this mirror; its Release is not in Debian's format"
+        ) from exc
 
 
 def fetch_release(
@@ -156,13 +166,13 @@ def fetch_release(
 ) -> Release:
     """Download, verify and parse dists/<suite>/InRelease; refuse another suite's or an expired one."""
     data = _http.get(client, _http.join(mirror, f"dists/{suite}/InRelease"), f"the InRelease of '{suite}'")
-    release = parse_release(verify_clearsigned(data, find_keyring(keyring)))
+    release = parse_release(verify_clearsigned(data, find_keyrings(keyring)))
     if suite not in (release.suite, release.codename):
         raise StackError(
             f"asked for '{suite}' but the mirror's signed Release is for {release.codename} ({release.suite})",
             "the mirror is misconfigured or replaying another suite",
         )
-    moment = now or datetime.now(timezone.utc)
+    moment = now or datetime.now(UTC)
     if release.valid_until is not None and release.valid_until < moment:
         raise StackError(
             f"the {release.codename} Release expired on {release.valid_until:%Y-%m-%d}",
@@ -173,4 +183,4 @@ def fetch_release(
 
 def _date(text: str) -> datetime:
     value = parsedate_to_datetime(text)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -3,9 +3,10 @@
 Rules, chosen to be predictable rather than clever (no scoring, no backtracking):
 - Pre-Depends and Depends are followed; Recommends and Suggests never are. Essential
   packages come in only when something names them, as a run image wants.
-- Single-choice dependencies are taken first; `a | b` groups wait until nothing else is
-  left, so an alternative that something else pulled in anyway is preferred. If none is
-  selected by then, the first alternative that exists wins.
+- Dependencies with one obvious answer are taken first; choices (`a | b` groups and
+  virtual names) wait until nothing else is left, so an alternative or provider that
+  something else pulled in anyway is preferred. If none is selected by then, the first
+  alternative that exists wins.
 - A virtual name (Provides) goes to a real package of that name if there is one, else to
   an already selected provider, else to the provider with the highest Priority, then by
   name (so `awk` is mawk, Priority required, as debootstrap would pick).
@@ -70,8 +71,8 @@ class _Resolver:
                 for group in package.relations:
                     if self._satisfied(group):
                         continue
-                    if len(group) > 1:
-                        pending.append((package, group))
+                    if len(group) > 1 or not self._real(group[0]):
+                        pending.append((package, group))  # a choice: decide once the obvious is in
                     else:
                         self._add(self._pick(package, group))
             if pending:
@@ -92,6 +93,10 @@ class _Resolver:
             if any(rel.allows(provided.version) for provided in self.provided.get(rel.name, ())):
                 return True
         return False
+
+    def _real(self, rel: Relation) -> bool:
+        """Whether a real package of that name meets `rel` (no provider has to be chosen)."""
+        return self._arch_ok(rel) and any(rel.allows(c.version) for c in self.index.candidates(rel.name))
 
     def _choose(self, rel: Relation) -> Package | None:
         """The package that best meets `rel`, or None if nothing in the index can."""
@@ -115,7 +120,7 @@ class _Resolver:
                 return chosen
         raise StackError(
             f"'{owner.name}' depends on '{format_alternatives(group)}', which nothing in {self.where} provides",
-            "the index may be incomplete for this architecture; add the missing package to the exclude set if the base has it",
+            "the index may lack it for this architecture; if the base has it, pass it in the exclude set",
         )
 
     def _add(self, package: Package) -> None:
@@ -138,5 +143,9 @@ class _Resolver:
 
     def _unknown(self, name: str) -> Package:
         close = suggest(self.index, name)
-        hint = f"did you mean {' or '.join(repr(n) for n in close)}?" if close else "search https://packages.debian.org for the right name"
+        hint = (
+            f"did you mean {' or '.join(repr(n) for n in close)}?"
+            if close
+            else "search https://packages.debian.org for the right name"
+        )
         raise StackError(f"package '{name}' is not in {self.where}", hint)
