@@ -1,0 +1,78 @@
+"""The registry medium: read an image from, and write it to, a distribution-spec registry.
+
+    read_registry(ref, ctx)          -> Image           (lazy, verified layer streams)
+    write_registry(image, ref, ctx)  -> RegistryRef     (pinned REPO@sha256:…)
+
+This is the package's edge: here, and only here, the process environment is
+read (DOCKER_CONFIG, HOME, SSL_CERT_FILE, PATH for credential helpers) unless
+the caller passes `RegistryOptions` itself. Modules, one job each:
+
+    keychain   credentials from a docker config.json / credential helpers
+    challenge  WWW-Authenticate parsing
+    auth       the httpx Auth flow: Basic, Bearer tokens, scopes, token cache
+    retry      the retry policy (pure) and the one retry loop
+    responses  error responses → typed dockless errors
+    client     one registry host: httpx.Client, retries, errors
+    connect    scheme (HTTP for loopback/insecure), trust and scopes for a ref
+    repository the distribution-spec endpoints of one repository
+    blobreader a verifying, resuming blob download stream
+    upload     one blob: HEAD, mount, or POST + streamed PUT
+    pull, push the image-level flows
+"""
+
+from __future__ import annotations
+
+import os
+
+from builder.image.image import Image
+from builder.reference import RegistryRef
+from builder.registry.connect import connect
+from builder.registry.keychain import ANONYMOUS, Credential, Keychain
+from builder.registry.options import RegistryOptions
+from builder.registry.pull import pull_image
+from builder.registry.push import BlobResult, PushResult, push_image
+from builder.registry.retry import RetryPolicy
+from builder.transport import Context
+
+__all__ = [
+    "ANONYMOUS",
+    "BlobResult",
+    "Credential",
+    "Keychain",
+    "PushResult",
+    "RegistryOptions",
+    "RetryPolicy",
+    "push_to_registry",
+    "read_registry",
+    "write_registry",
+]
+
+
+def _options(ctx: Context, options: RegistryOptions | None) -> RegistryOptions:
+    return options if options is not None else RegistryOptions.from_env(os.environ, ctx.docker_config)
+
+
+def read_registry(ref: RegistryRef, ctx: Context, options: RegistryOptions | None = None) -> Image:
+    """The image `ref` names (for an index, the `ctx.platform` entry), with lazy layers."""
+    opts = _options(ctx, options)
+    repo = connect(ref, opts, ctx.insecure_registries)
+    return pull_image(repo, ref, ctx.platform, ctx.store)
+
+
+def push_to_registry(image: Image, ref: RegistryRef, ctx: Context,
+                     options: RegistryOptions | None = None) -> PushResult:
+    """Push `image` to `ref` and say how each blob got there (exists, mounted, uploaded)."""
+    opts = _options(ctx, options)
+    mount_from = {layer.origin.repository for layer in image.layers
+                  if layer.origin is not None and layer.origin.registry == ref.registry}
+    repo = connect(ref, opts, ctx.insecure_registries, push=True, mount_from=mount_from)
+    try:
+        return push_image(repo, image, ref, ctx.progress, parallel=opts.parallel_uploads,
+                          chunk_size=opts.chunk_size)
+    finally:
+        repo.client.close()
+
+
+def write_registry(image: Image, ref: RegistryRef, ctx: Context, options: RegistryOptions | None = None) -> RegistryRef:
+    """Push `image` to `ref`; returns the reference pinned by the manifest digest."""
+    return push_to_registry(image, ref, ctx, options).ref
