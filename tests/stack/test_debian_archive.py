@@ -115,6 +115,12 @@ def test_missing_keyring_is_a_clear_error(tmp_path: Path) -> None:
         fetch_release(http, "trixie", keyring=tmp_path / "none.gpg")
 
 
+def test_unknown_architecture_is_refused(tmp_path: Path) -> None:
+    with client() as http, pytest.raises(StackError, match="no 'vax' packages") as caught:
+        Archive(tmp_path, http, arch="vax").release()
+    assert "arm64" in caught.value.hint
+
+
 def test_unknown_suite_and_unreachable_mirror_are_stack_errors() -> None:
     with client() as http:
         with pytest.raises(StackError, match="not on the mirror"):
@@ -162,7 +168,17 @@ def test_index_is_cached_by_digest(archive: Archive, cache: Path) -> None:
     with client(counting) as http:
         again = Archive(cache, http)
         assert again.packages().get("libc6") is not None
-    assert not [path for path in counting.seen if "Packages" in path]
+    assert counting.seen and not [path for path in counting.seen if "binary-amd64" in path]
+
+
+def test_corrupt_cached_index_is_fetched_again(archive: Archive, tmp_path: Path) -> None:
+    entry = archive.release().index_file("main/binary-amd64/Packages.xz")
+    cached = tmp_path / "indexes" / f"{entry.sha256}.xz"
+    cached.parent.mkdir()
+    cached.write_bytes(b"\0" * entry.size)
+    with client() as http:
+        assert Archive(tmp_path, http).packages().get("libc6") is not None
+    assert hashlib.sha256(cached.read_bytes()).hexdigest() == entry.sha256
 
 
 def test_tampered_index_is_refused_and_not_cached(tmp_path: Path) -> None:
@@ -205,9 +221,24 @@ def test_tampered_package_entry_is_refused(archive: Archive, tmp_path: Path) -> 
     assert not [p for p in tmp_path.rglob("*") if p.is_file()]
 
 
+def test_one_bad_download_among_many_leaves_only_verified_files(archive: Archive, tmp_path: Path) -> None:
+    closure = archive.resolve(DEFAULT_RUN_SET)
+    forged = dataclasses.replace(closure[3], sha256=hashlib.sha256(b"forged").hexdigest())
+    with client() as http, pytest.raises(IntegrityError):
+        Archive(tmp_path, http).fetch([*closure[:3], forged, *closure[4:]])
+    left = [p for p in tmp_path.rglob("*") if p.is_file()]
+    good = {f"{pkg.sha256}.deb": pkg for pkg in closure}
+    for path in left:
+        assert path.name in good and hashlib.sha256(path.read_bytes()).hexdigest() == good[path.name].sha256
+
+
 def test_fetch_default_run_set_in_parallel(archive: Archive) -> None:
     closure = archive.resolve(DEFAULT_RUN_SET)
-    paths = archive.fetch(closure)
+    reports: list[tuple[int, int]] = []
+    paths = archive.fetch(closure, progress=lambda done, total: reports.append((done, total)))
+    total = sum(pkg.size for pkg in closure)
+    assert reports[-1] == (total, total)
+    assert [done for done, _ in reports] == sorted(done for done, _ in reports)
     assert [p.name for p in paths] == [f"{pkg.sha256}.deb" for pkg in closure]
     for pkg, path in zip(closure, paths, strict=True):
         assert Deb(path).control().package == pkg.name

@@ -87,6 +87,7 @@ def test_provider_already_selected_is_reused() -> None:
         para("mawk", Provides="awk", Priority="required"),
     )
     assert names(idx, ["app"]) == ["app", "gawk"]
+    assert names(idx, ["awk", "gawk"]) == ["gawk"]
 
 
 def test_arch_qualifiers() -> None:

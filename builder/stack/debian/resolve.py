@@ -9,7 +9,8 @@ Rules, chosen to be predictable rather than clever (no scoring, no backtracking)
   alternative that exists wins.
 - A virtual name (Provides) goes to a real package of that name if there is one, else to
   an already selected provider, else to the provider with the highest Priority, then by
-  name (so `awk` is mawk, Priority required, as debootstrap would pick).
+  name (so `awk` is mawk, Priority required, as debootstrap would pick). Requested
+  names follow the same rules.
 - `:any` and `:native` qualifiers are accepted; a foreign-arch qualifier cannot be met
   from a single-architecture index.
 - `exclude` names count as installed (a base image's packages, or ones deliberately left
@@ -21,6 +22,7 @@ from __future__ import annotations
 import difflib
 from collections import deque
 from collections.abc import Iterable
+from typing import NoReturn
 
 from builder.errors import StackError
 
@@ -61,25 +63,31 @@ class _Resolver:
                 self._note_provides(package)
 
     def run(self, names: Iterable[str]) -> list[Package]:
-        for name in sorted(set(names)):
-            if name not in self.exclude:
-                self._add(self._choose(Relation(name)) or self._unknown(name))
-        pending: deque[tuple[Package, Alternatives]] = deque()
+        pending: deque[tuple[str, Alternatives]] = deque()
+        for name in sorted(set(names) - self.exclude):
+            wanted = Relation(name)
+            if self._choose(wanted) is None:
+                self._unknown(name)
+            self._need("the request", (wanted,), pending)
         while self.queue or pending:
             while self.queue:
                 package = self.queue.popleft()
                 for group in package.relations:
-                    if self._satisfied(group):
-                        continue
-                    if len(group) > 1 or not self._real(group[0]):
-                        pending.append((package, group))  # a choice: decide once the obvious is in
-                    else:
-                        self._add(self._pick(package, group))
+                    self._need(f"'{package.name}'", group, pending)
             if pending:
-                package, group = pending.popleft()
+                owner, group = pending.popleft()
                 if not self._satisfied(group):
-                    self._add(self._pick(package, group))
+                    self._add(self._pick(owner, group))
         return sorted(self.selected.values(), key=lambda p: p.name)
+
+    def _need(self, owner: str, group: Alternatives, pending: deque[tuple[str, Alternatives]]) -> None:
+        """Take an obvious dependency now; queue a choice (`a | b`, a virtual name) until the obvious is in."""
+        if self._satisfied(group):
+            return
+        if len(group) > 1 or not self._real(group[0]):
+            pending.append((owner, group))
+        else:
+            self._add(self._pick(owner, group))
 
     def _arch_ok(self, rel: Relation) -> bool:
         return rel.arch in (None, "any", "native", self.arch)
@@ -106,20 +114,15 @@ class _Resolver:
             if rel.allows(candidate.version):
                 return candidate
         providers = [package for provided, package in self.index.providers(rel.name) if rel.allows(provided.version)]
-        if not providers:
-            return None
-        for package in providers:
-            if self.selected.get(package.name) == package:
-                return package
-        return min(providers, key=lambda p: (_PRIORITY.get(p.priority, 5), p.name))
+        return min(providers, key=lambda p: (_PRIORITY.get(p.priority, 5), p.name), default=None)
 
-    def _pick(self, owner: Package, group: Alternatives) -> Package:
+    def _pick(self, owner: str, group: Alternatives) -> Package:
         for rel in group:
             chosen = self._choose(rel)
             if chosen is not None:
                 return chosen
         raise StackError(
-            f"'{owner.name}' depends on '{format_alternatives(group)}', which nothing in {self.where} provides",
+            f"{owner} depends on '{format_alternatives(group)}', which nothing in {self.where} provides",
             "the index may lack it for this architecture; if the base has it, pass it in the exclude set",
         )
 
@@ -141,7 +144,7 @@ class _Resolver:
         for provided in package.provides:
             self.provided.setdefault(provided.name, []).append(provided)
 
-    def _unknown(self, name: str) -> Package:
+    def _unknown(self, name: str) -> NoReturn:
         close = suggest(self.index, name)
         hint = (
             f"did you mean {' or '.join(repr(n) for n in close)}?"
