@@ -1,30 +1,31 @@
 """Parallel, deterministic gzip: the one compressor path for every layer.
 
-Like pigz, the stream is cut into fixed-size blocks; each block is deflated on
-its own thread with the previous 32 KiB as a preset dictionary and ends on a
-byte boundary (Z_SYNC_FLUSH), so the blocks concatenate into one valid deflate
-stream. Block boundaries depend only on the input, never on the thread count,
-so the output is the same bytes on every machine. zlib-ng releases the GIL, so
-two cores compress twice as fast. The gzip header carries no name and mtime 0.
+The uncompressed stream is cut into fixed 4 MiB blocks; each block becomes
+one gzip member, compressed by libdeflate on its own thread (it releases the
+GIL), and the members are concatenated. A multi-member gzip is one valid gzip
+stream (RFC 1952 §2.2; Go's gzip reader, which Docker and containerd use,
+reads it, and eStargz layers are built the same way). Block boundaries depend
+only on the input, never on the thread count, so the bytes are the same on
+every machine with the same libdeflate. libdeflate at level 6 is about 1.5x
+faster per core than zlib and compresses slightly smaller (see bench/).
+Each member header has no name and mtime 0.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import struct
-import zlib
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from importlib.metadata import version
 from typing import BinaryIO
 
-from zlib_ng import zlib_ng
+import deflate
 
-BLOCK = 1 << 20
-WINDOW = 1 << 15
-GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # no name, mtime 0, OS unknown
-DEFAULT_LEVEL = 9
+BLOCK = 4 << 20
+DEFAULT_LEVEL = 6
+_LIBDEFLATE = version("deflate")
 
 
 @dataclass(frozen=True)
@@ -36,13 +37,11 @@ class Codec:
 
     @property
     def key(self) -> str:
-        return f"{self.name}-{self.level}-zng{zlib_ng.ZLIBNG_VERSION}-b{BLOCK}"
+        return f"{self.name}-{self.level}-libdeflate{_LIBDEFLATE}-b{BLOCK}"
 
 
-def _deflate_block(block: bytes, zdict: bytes, level: int, last: bool) -> bytes:
-    c = zlib_ng.compressobj(level, zlib_ng.DEFLATED, -15, 9, zlib_ng.Z_DEFAULT_STRATEGY, zdict) if zdict \
-        else zlib_ng.compressobj(level, zlib_ng.DEFLATED, -15, 9)
-    return c.compress(block) + c.flush(zlib_ng.Z_FINISH if last else zlib_ng.Z_SYNC_FLUSH)
+def _member(block: bytes, level: int) -> bytes:
+    return bytes(deflate.gzip_compress(block, level))
 
 
 class GzipWriter:
@@ -53,31 +52,27 @@ class GzipWriter:
     """
 
     def __init__(self, out: BinaryIO, level: int = DEFAULT_LEVEL, workers: int | None = None) -> None:
+        n = workers or os.cpu_count() or 1
         self._out = out
         self._level = level
-        self._pool = ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1)
+        self._pool = ThreadPoolExecutor(max_workers=n)
         self._pending: deque[Future[bytes]] = deque()
+        self._max_pending = 2 * n
         self._buf = bytearray()
-        self._prev_tail = b""
-        self._crc = 0
-        self._isize = 0
         self._raw = hashlib.sha256()
         self._gz = hashlib.sha256()
         self._size = 0
-        self._max_pending = 2 * (workers or os.cpu_count() or 1)
-        self._emit(GZIP_HEADER)
+        self._blocks = 0
 
     def _emit(self, data: bytes) -> None:
         self._out.write(data)
         self._gz.update(data)
         self._size += len(data)
 
-    def _submit(self, block: bytes, last: bool) -> None:
+    def _submit(self, block: bytes) -> None:
         self._raw.update(block)
-        self._crc = zlib.crc32(block, self._crc)
-        self._isize += len(block)
-        self._pending.append(self._pool.submit(_deflate_block, block, self._prev_tail, self._level, last))
-        self._prev_tail = block[-WINDOW:]
+        self._blocks += 1
+        self._pending.append(self._pool.submit(_member, block, self._level))
         while len(self._pending) > self._max_pending:
             self._emit(self._pending.popleft().result())
 
@@ -86,17 +81,17 @@ class GzipWriter:
         while len(self._buf) >= BLOCK:
             block = bytes(self._buf[:BLOCK])
             del self._buf[:BLOCK]
-            self._submit(block, last=False)
+            self._submit(block)
         return len(data)
 
     def close(self) -> tuple[str, str, int]:
         """Finish the stream; returns (diffID hex, compressed digest hex, compressed size)."""
-        self._submit(bytes(self._buf), last=True)
-        self._buf.clear()
+        if self._buf or self._blocks == 0:  # an empty input is still one (empty) member
+            self._submit(bytes(self._buf))
+            self._buf.clear()
         while self._pending:
             self._emit(self._pending.popleft().result())
         self._pool.shutdown()
-        self._emit(struct.pack("<II", self._crc & 0xFFFFFFFF, self._isize & 0xFFFFFFFF))
         return self._raw.hexdigest(), self._gz.hexdigest(), self._size
 
 
