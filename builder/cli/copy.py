@@ -6,7 +6,7 @@ import click
 
 from builder.cli.common import common_options, make_context
 from builder.cli.output import result
-from builder.reference import DaemonRef, RegistryRef, parse_reference
+from builder.reference import parse_reference
 from builder.transport import read_image, write_image
 
 
@@ -18,8 +18,7 @@ def copy_cmd(src: str, dst: str, verbose: bool, cache_dir: str | None, insecure:
     """Copy an image between a registry, oci:DIR, docker-archive:FILE and docker-daemon:NAME:TAG.
 
     The manifest is copied byte for byte where both sides keep manifests, so
-    the digest stays the same. For registry and daemon destinations the last
-    line of stdout is REPO@sha256:<digest>.
+    the digest stays the same. The last line of stdout is REF@sha256:<digest>.
     """
     ctx, out = make_context(verbose, cache_dir, insecure, platform)
     source, dest = parse_reference(src), parse_reference(dst)
@@ -27,7 +26,4 @@ def copy_cmd(src: str, dst: str, verbose: bool, cache_dir: str | None, insecure:
     image = read_image(source, ctx)
     out.log(f"writing {dest} ({len(image.layers)} layers, {image.digest})")
     written = write_image(image, dest, ctx)
-    if isinstance(dest, (RegistryRef, DaemonRef)):
-        result(written.pinned)
-    else:
-        result(f"{written.digest}")
+    result(written.pinned)

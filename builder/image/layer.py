@@ -79,10 +79,10 @@ def layer_from_entries(entries: Iterable[Entry], store: BlobStore, *, codec: Cod
 
 
 def layer_from_dir(root: Path, store: BlobStore, *, prefix: str = "", uid: int = 0, gid: int = 0,
-                   exclude: frozenset[str] = frozenset(), codec: Codec = Codec(),
-                   epoch: int = DEFAULT_EPOCH) -> Layer:
+                   exclude: frozenset[str] = frozenset(), exclude_names: frozenset[str] = frozenset(),
+                   codec: Codec = Codec(), epoch: int = DEFAULT_EPOCH) -> Layer:
     """A layer holding everything under `root`, placed at `prefix` in the image."""
-    return layer_from_entries(scan_dir(root, prefix, uid, gid, exclude), store, codec=codec, epoch=epoch)
+    return layer_from_entries(scan_dir(root, prefix, uid, gid, exclude, exclude_names), store, codec=codec, epoch=epoch)
 
 
 def layer_from_blob(store: BlobStore, descriptor: Descriptor, diff_id: Digest) -> Layer:

@@ -33,13 +33,13 @@ def scratch(platform: Platform = Platform()) -> Image:
 
 
 def append_layers(base: Image, layers: Iterable[Layer], created_by: str = "dockless",
-                  comments: Sequence[str] = ()) -> Image:
-    """Base + new layers on top, each with a history entry."""
+                  comments: Sequence[str] = (), created: int = DEFAULT_EPOCH) -> Image:
+    """Base + new layers on top, each with a history entry dated `created`."""
     new = tuple(layers)
     config = copy.deepcopy(base.config)
     history = list(config.get("history") or [])
     for i, _ in enumerate(new):
-        entry: dict[str, Any] = {"created": config.get("created", rfc3339(DEFAULT_EPOCH)), "created_by": created_by}
+        entry: dict[str, Any] = {"created": rfc3339(created), "created_by": created_by}
         if i < len(comments) and comments[i]:
             entry["comment"] = comments[i]
         history.append(entry)
@@ -84,6 +84,4 @@ def with_config(image: Image, change: ConfigChange) -> Image:
         c["ExposedPorts"] = {**(c.get("ExposedPorts") or {}), **{p: {} for p in change.exposed_ports}}
     if change.created is not None:
         config["created"] = rfc3339(change.created)
-        for h in config.get("history") or []:
-            h["created"] = config["created"]
     return make_image(config, image.layers, image.media_type, image.manifest.get("annotations"))

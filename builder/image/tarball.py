@@ -89,13 +89,18 @@ def with_parents(entries: Iterable[Entry], uid: int = 0, gid: int = 0) -> list[E
 
 
 def scan_dir(root: Path, prefix: str = "", uid: int = 0, gid: int = 0,
-             exclude: frozenset[str] = frozenset()) -> list[Entry]:
+             exclude: frozenset[str] = frozenset(), exclude_names: frozenset[str] = frozenset()) -> list[Entry]:
     """Entries for everything under `root`, placed under `prefix` in the image.
 
     Symlinks stay symlinks (never followed), hard links become tar hard links,
-    device files, FIFOs and sockets are refused. `exclude` names top-level
-    relative paths to leave out (e.g. `.git`).
+    device files, FIFOs and sockets are refused. `exclude` names relative
+    paths to leave out (e.g. `node_modules`), `exclude_names` base names to
+    leave out at any depth (e.g. `.npmrc`, which may hold a token).
     """
+
+    def keep(rel: str, name: str) -> bool:
+        return rel not in exclude and name not in exclude_names
+
     root = Path(root)
     prefix = prefix.strip("/")
     out: list[Entry] = []
@@ -103,8 +108,8 @@ def scan_dir(root: Path, prefix: str = "", uid: int = 0, gid: int = 0,
     for dirpath, dirnames, filenames in os.walk(root):
         rel_dir = os.path.relpath(dirpath, root)
         rel_dir = "" if rel_dir == "." else rel_dir
-        dirnames[:] = sorted(d for d in dirnames if posixpath.join(rel_dir, d) not in exclude)
-        for name in sorted(dirnames + [f for f in filenames if posixpath.join(rel_dir, f) not in exclude]):
+        dirnames[:] = sorted(d for d in dirnames if keep(posixpath.join(rel_dir, d), d))
+        for name in sorted(dirnames + [f for f in filenames if keep(posixpath.join(rel_dir, f), f)]):
             rel = posixpath.join(rel_dir, name)
             host = Path(dirpath, name)
             target = posixpath.join(prefix, rel) if prefix else rel

@@ -1,0 +1,67 @@
+"""`dockless build [SOURCE] --image REF`: source to image, pushed by digest."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from builder.cli.common import common_options, make_context
+from builder.cli.output import result
+from builder.cli.sourceopts import parse_env, source_options
+from builder.image.image import Image
+from builder.lifecycle.pipeline import BuildRequest, Services, build
+from builder.reference import parse_reference
+from builder.source import SourceSpec
+from builder.transport import read_image
+
+
+@click.command("build")
+@source_options
+@click.option("--image", "image_ref", required=True, metavar="REF",
+              help="Where to write: host/repo:tag, oci:DIR[:TAG], docker-archive:FILE[:NAME:TAG], docker-daemon:NAME:TAG.")
+@click.option("--run-image", metavar="REF", help="Base image to build on [default: the built-in Debian stack].")
+@click.option("--digest-file", type=click.Path(dir_okay=False), help="Write sha256:<hex> (no newline) here.")
+@common_options
+def command(source: str, revision: str | None, subdir: str | None, env: tuple[str, ...], image_ref: str,
+            run_image: str | None, digest_file: str | None, verbose: bool, cache_dir: str | None,
+            insecure: tuple[str, ...], platform: str) -> None:
+    """Build SOURCE (a directory or a git URL) into an image and write it to --image.
+
+    The last line of stdout is REPO@sha256:<digest>; progress goes to stderr.
+    """
+    ctx, out = make_context(verbose, cache_dir, insecure, platform)
+    dest = parse_reference(image_ref)
+    base_ref = parse_reference(run_image) if run_image else None
+    build_env = parse_env(env)
+    cache_root = ctx.store.root
+
+    def base() -> Image:
+        if base_ref is not None:
+            out.log(f"run image {base_ref}")
+            return read_image(base_ref, ctx)
+        from builder.stack import default_run_image
+
+        return default_run_image(cache_root, ctx, log=out.log)
+
+    def executor(workspace: Path):  # type: ignore[no-untyped-def]
+        from builder.sandbox import select_executor
+
+        return select_executor(cache_root, ctx, workspace, log=out.log, output=out.debug)
+
+    report = build(
+        BuildRequest(
+            source=SourceSpec(source, revision, subdir),
+            image=dest,
+            env=build_env,
+            source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH"),
+            cache_root=cache_root,
+        ),
+        Services(ctx=ctx, log=out.log, make_executor=executor, run_image=base),
+    )
+    if digest_file:
+        Path(digest_file).write_text(report.written.digest)
+    result(report.written.pinned)
+
+

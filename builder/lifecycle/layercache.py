@@ -1,0 +1,72 @@
+"""Layer directories kept between builds, keyed by (buildpack, layer, metadata).
+
+`<root>/<buildpack>/<layer>/<sha256 of metadata>/` holds a finished layer
+directory. A new one is filled in a temp directory next to it and renamed
+into place, so a build killed midway leaves only a temp dir (never a
+half-filled layer under a real key), and two builds racing on the same key
+both end up using one complete copy: the first rename wins, the loser's copy
+is removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+STALE_SECONDS = 24 * 3600
+
+
+def metadata_key(metadata: Mapping[str, str]) -> str:
+    return hashlib.sha256(json.dumps(dict(metadata), sort_keys=True).encode()).hexdigest()[:32]
+
+
+class DirLayerCache:
+    """The LayerCache of builder.lifecycle.contract, on a local directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _dir(self, buildpack: str, name: str) -> Path:
+        d = self.root / buildpack / name
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    def restore(self, buildpack: str, name: str, metadata: Mapping[str, str]) -> Path | None:
+        path = self._dir(buildpack, name) / metadata_key(metadata)
+        if path.is_dir():
+            os.utime(path)  # recently used: a future pruner keeps it
+            return path
+        return None
+
+    def create(self, buildpack: str, name: str) -> Path:
+        parent = self._dir(buildpack, name)
+        self._sweep(parent)
+        return Path(tempfile.mkdtemp(dir=parent, prefix=".tmp-"))
+
+    def commit(self, buildpack: str, name: str, metadata: Mapping[str, str], path: Path) -> Path:
+        final = self._dir(buildpack, name) / metadata_key(metadata)
+        (path / ".dockless-metadata.json").unlink(missing_ok=True)
+        try:
+            os.rename(path, final)
+        except OSError:
+            if not final.is_dir():
+                raise
+            shutil.rmtree(path, ignore_errors=True)  # another build committed the same key first
+        return final
+
+    @staticmethod
+    def _sweep(parent: Path) -> None:
+        cutoff = time.time() - STALE_SECONDS
+        for tmp in parent.glob(".tmp-*"):
+            try:
+                if tmp.stat().st_mtime < cutoff:
+                    shutil.rmtree(tmp, ignore_errors=True)
+            except FileNotFoundError:
+                pass
