@@ -27,14 +27,12 @@ OpenAt = Callable[[int], httpx.Response]
 class BlobReader(io.RawIOBase):
     """Raw, verifying reader; wrap it in io.BufferedReader (see `open_verified`)."""
 
-    def __init__(self, open_at: OpenAt, descriptor: Descriptor, *, host: str, policy: RetryPolicy,
-                 chunk_size: int = 1 << 16) -> None:
+    def __init__(self, open_at: OpenAt, descriptor: Descriptor, *, host: str, policy: RetryPolicy) -> None:
         super().__init__()
         self._open_at = open_at
         self._desc = descriptor
         self._host = host
         self._policy = policy
-        self._chunk_size = chunk_size
         self._hash = hashlib.new(descriptor.digest.algorithm)
         self._received = 0
         self._response: httpx.Response | None = None
@@ -90,7 +88,7 @@ class BlobReader(io.RawIOBase):
     def _connect(self) -> None:
         response = self._open_at(self._received)
         self._response = response
-        chunks = response.iter_bytes(self._chunk_size)
+        chunks = response.iter_bytes()  # as they arrive: a re-chunking buffer would lose bytes on a reset
         if self._received and response.status_code == 200:
             chunks = _skip(chunks, self._received)  # Range ignored: the body starts again at 0
         elif self._received and response.status_code != 206:

@@ -78,7 +78,7 @@ class Repository:
     def open_blob(self, descriptor: Descriptor, chunk_size: int = 1 << 16) -> BinaryIO:
         """A lazy, streaming, verifying reader: bytes flow only as the caller reads."""
         reader = BlobReader(lambda offset: self._blob_at(descriptor.digest, offset), descriptor,
-                            host=self.host, policy=self.client.policy, chunk_size=chunk_size)
+                            host=self.host, policy=self.client.policy)
         return cast(BinaryIO, io.BufferedReader(reader, buffer_size=max(chunk_size, io.DEFAULT_BUFFER_SIZE)))
 
     def _blob_at(self, digest: Digest, offset: int) -> httpx.Response:
