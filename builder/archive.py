@@ -38,8 +38,7 @@ from builder.transport import Context
 def _repo_tag(name: RegistryRef | None) -> list[str]:
     if name is None:
         return []
-    short = name.name.removeprefix("docker.io/").removeprefix("library/")
-    return [f"{short}:{name.tag or 'latest'}"]
+    return [f"{name.familiar}:{name.tag or 'latest'}"]
 
 
 def _add(tar: tarfile.TarFile, name: str, size: int, stream: IO[bytes]) -> None:

@@ -32,7 +32,7 @@ def _client() -> Any:
 
 
 def _short(ref: DaemonRef) -> str:
-    return f"{ref.name.name.removeprefix('docker.io/').removeprefix('library/')}:{ref.name.tag or 'latest'}"
+    return f"{ref.name.familiar}:{ref.name.tag or 'latest'}"
 
 
 def write_daemon(image: Image, ref: DaemonRef, ctx: Context) -> str:
@@ -50,7 +50,7 @@ def write_daemon(image: Image, ref: DaemonRef, ctx: Context) -> str:
     want = f"sha256:{image.config_descriptor.digest.hex}"
     if not any(img.id == want for img in loaded):
         raise DaemonError(f"the daemon loaded {[i.id for i in loaded]} but the image ID should be {want}")
-    return f"{ref.name.name.removeprefix('docker.io/library/')}@{image.digest}"
+    return f"{ref.name.familiar}@{image.digest}"
 
 
 def read_daemon(ref: DaemonRef, ctx: Context) -> Image:

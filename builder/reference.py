@@ -43,6 +43,13 @@ class RegistryRef:
     def name(self) -> str:
         return f"{self.registry}/{self.repository}"
 
+    @property
+    def familiar(self) -> str:
+        """The name as Docker shows it: `nginx`, `me/app`, `host:5000/app`."""
+        if self.registry != DOCKER_HUB:
+            return self.name
+        return self.repository.removeprefix("library/")
+
     def with_digest(self, digest: Digest) -> RegistryRef:
         return RegistryRef(self.registry, self.repository, None, digest)
 
