@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from builder.errors import IntegrityError, UsageError
 from builder.image.image import Image
+from builder.image.layer import Layer
 from builder.image.media import DOCKER_FOREIGN_LAYER
 from builder.reference import RegistryRef
 from builder.registry.repository import Repository
@@ -42,18 +43,29 @@ class PushResult:
 
 
 def blobs_to_push(image: Image, ref: RegistryRef) -> list[Blob]:
-    """Config + layers, each digest once; foreign layers stay where their URLs say."""
+    """Config + layers, each digest once; foreign layers stay where their URLs say.
+
+    A layer is mounted from its origin repository on the same registry. The
+    config has no origin of its own, but an image read from a registry keeps
+    its config beside its layers, so it is mounted from the first layer's
+    origin: if that guess is wrong the registry opens an upload session (202)
+    that we use anyway, so trying costs nothing.
+    """
+    def mount_source(layer: Layer) -> str | None:
+        o = layer.origin
+        return o.repository if o is not None and o.registry == ref.registry and o.repository != ref.repository \
+            else None
+
+    sources = [s for s in map(mount_source, image.layers) if s]
     config = image.config_bytes
-    blobs = [Blob(image.config_descriptor.digest, len(config), lambda: io.BytesIO(config))]
+    blobs = [Blob(image.config_descriptor.digest, len(config), lambda: io.BytesIO(config),
+                  sources[0] if sources else None)]
     seen = {blobs[0].digest}
     for layer in image.layers:
         if layer.digest in seen or layer.media_type == DOCKER_FOREIGN_LAYER:
             continue
         seen.add(layer.digest)
-        origin = layer.origin
-        mount = (origin.repository if origin is not None and origin.registry == ref.registry
-                 and origin.repository != ref.repository else None)
-        blobs.append(Blob(layer.digest, layer.size, layer.opener, mount))
+        blobs.append(Blob(layer.digest, layer.size, layer.opener, mount_source(layer)))
     return blobs
 
 
