@@ -8,6 +8,8 @@ from — using Basic credentials, or the identity token as an OAuth2 refresh
 token. Tokens are reused until shortly before `expires_in` runs out and
 fetched again on a new 401. One `RegistryAuth` serves one host with one set
 of scopes, so its single cached token is the cache per (host, scope).
+Credentials go only to that host: an upload Location or a redirect on
+another host (blob storage) never sees them.
 """
 
 from __future__ import annotations
@@ -125,8 +127,9 @@ class RegistryAuth(httpx.Auth):
     """The httpx Auth flow for one registry host and one set of scopes (thread-safe)."""
 
     def __init__(self, credential: Credential, scopes: Sequence[str], tokens: TokenSource,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, *, origin: str | None = None) -> None:
         self.credential = credential
+        self.origin = httpx.URL(origin).netloc if origin else None  # None: any host (tests)
         self.scopes = tuple(scopes)
         self.tokens = tokens
         self.clock = clock
@@ -136,6 +139,9 @@ class RegistryAuth(httpx.Auth):
         self._token: Token | None = None
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self.origin is not None and request.url.netloc != self.origin:
+            yield request  # not the registry: no credentials, no challenge handling
+            return
         sent = self._current()
         if sent is not None:
             request.headers["Authorization"] = sent

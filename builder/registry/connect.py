@@ -46,8 +46,10 @@ def connect(ref: RegistryRef, options: RegistryOptions, insecure: Iterable[str],
     credential = options.keychain.resolve(ref.registry)
     token_http = options.http_client(trust_env=not loopback, verify=verify)
     tokens = TokenSource(token_http, credential, host, options.retry)
-    auth = RegistryAuth(credential, scopes_for(ref.repository, push=push, mount_from=mount_from), tokens)
+    base_url = f"{'http' if plain else 'https'}://{host}"
+    auth = RegistryAuth(credential, scopes_for(ref.repository, push=push, mount_from=mount_from), tokens,
+                        origin=base_url)
     http = options.http_client(trust_env=not loopback, verify=verify, auth=auth)
-    client = RegistryClient(host, f"{'http' if plain else 'https'}://{host}", http, options.retry,
+    client = RegistryClient(host, base_url, http, options.retry,
                             anonymous=credential.anonymous, also_close=(token_http,))
     return Repository(client, ref.repository)

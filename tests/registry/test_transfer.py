@@ -86,6 +86,7 @@ def test_push_then_pull_with_storage_redirects_and_absolute_upload_locations(sto
     assert len(puts) == 3 and all(p.url.params["_state"] == "opaque+state" for p in puts)
     for put in puts:  # streamed with a length, not chunked and not buffered by us
         assert "transfer-encoding" not in put.headers and int(put.headers["content-length"]) > 0
+        assert "authorization" not in put.headers  # the token is for registry.test only
     assert progress.kinds("upload") == {layer.digest.short for layer in image.layers} | {
         image.config_descriptor.digest.short}
     manifest_put = fake.requests("PUT", host="registry.test", path="/manifests/")[-1]
