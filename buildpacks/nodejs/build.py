@@ -1,0 +1,201 @@
+"""The Node.js buildpack: runtime, dependencies, build script, launch processes.
+
+Build steps run through `ctx.executor` with the workspace at /workspace and
+these mounts (host directories from the layer cache or the build's scratch):
+
+    /layers/nodejs/node          bin/node + LICENSE           read-only  (also the launch layer)
+    /layers/nodejs/node-headers  include/node                 read-only  npm_config_nodedir
+    /layers/nodejs/<tool>        npm | pnpm | yarn | yarn-berry, bin/ on PATH   read-only
+    /layers/nodejs/pm-cache      the package managers' download caches          writable, shared
+    /layers/nodejs/home          HOME for this build                            writable
+
+The env given to the executor is complete (PATH included): the executor should
+use it as is. It carries the build env (--env, project.toml), minus NODE_ENV
+during installs (devDependencies are always installed, then pruned), plus
+NODE_EXTRA_CA_CERTS / SSL_CERT_FILE naming the sandbox's CA bundle so a TLS
+proxy's CA is trusted by npm, yarn and pnpm as it is by the host.
+
+Only `bin/node` and the pruned node_modules ship; npm, pnpm, yarn, the headers
+and the caches stay behind, and so do `.npmrc` and the other files that can hold
+registry tokens (see APP_EXCLUDES).
+"""
+
+from __future__ import annotations
+
+import platform
+import ssl
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from builder.lifecycle.contract import LAYERS, WORKSPACE, BuildContext, BuildResult, BuiltLayer, Mount
+from detectors._files import read_json_object, read_procfile
+
+from . import deps
+from .managers import TOOLS, Commands, commands, tool_preference
+from .processes import needs_package_manager, processes
+from .registry import DEFAULT_REGISTRY, NpmRegistry, registry_url
+from .runtime import BUILDPACK, NODE_PACKAGES, NodeRuntime, Tool, install_node, install_tool, node_arch
+from .versions import pick_tool, resolve_node
+
+HOME = f"{LAYERS}/nodejs"
+NODE_HOME = f"{HOME}/node"
+HEADERS = f"{HOME}/node-headers"
+PM_CACHE = f"{HOME}/pm-cache"
+BUILD_HOME = f"{HOME}/home"
+SANDBOX_CA_FILE = "/etc/ssl/certs/ca-certificates.crt"
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+LAUNCH_PATH = f"{NODE_HOME}/bin:{WORKSPACE}/node_modules/.bin:{SYSTEM_PATH}"
+APP_EXCLUDES = frozenset({
+    "node_modules", ".npmrc", ".yarnrc", ".yarnrc.yml", ".pnpm-store",
+    ".yarn/cache", ".yarn/unplugged", ".yarn/install-state.gz", ".yarn/build-state.yml",
+})
+
+
+def host_arch() -> str:
+    """The architecture builds run on, in OCI terms; Node binaries must run in the build sandbox."""
+    machine = platform.machine().lower()
+    return {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine)
+
+
+@dataclass(frozen=True)
+class NodeBuildpack:
+    """Installs Node.js and the app's dependencies; launches the app as PID 1.
+
+    `registry` and `ca_file` are the host's npm registry and CA bundle, used for
+    the buildpack's own downloads; the build env's npm_config_registry wins over
+    `registry`. `arch` is the image's architecture (amd64, arm64).
+    """
+
+    id: str = "nodejs"
+    arch: str = field(default_factory=host_arch)
+    registry: str = DEFAULT_REGISTRY
+    ca_file: Path | None = None
+    packument_ttl: float = 600.0
+    transport: httpx.BaseTransport | None = None
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str], **overrides: Any) -> NodeBuildpack:
+        """A buildpack configured like npm on this host: npm_config_registry, SSL_CERT_FILE."""
+        ca = environ.get("SSL_CERT_FILE", "").strip()
+        return cls(registry=registry_url(environ), ca_file=Path(ca) if ca else None, **overrides)
+
+    def build(self, ctx: BuildContext) -> BuildResult:
+        requires = ctx.detection.requires
+        package = read_json_object(ctx.workspace / "package.json")
+        arch = node_arch(self.arch)
+        with self._client() as client:
+            registry = NpmRegistry(client, registry_url(ctx.env, self.registry), ctx.download_dir / "npm",
+                                   ctx.log, self.packument_ttl)
+            node_packument = registry.packument(NODE_PACKAGES[arch])
+            version = resolve_node(requires.get("node"), requires.get("node_source") or "the Node.js version",
+                                   node_packument)
+            ctx.log(f"Node.js {version} for {requires.get('node') or 'the newest LTS'}"
+                    f" ({requires.get('node_source') or 'default'})")
+            runtime = install_node(registry, ctx.cache, node_packument, version, arch)
+            layers = [BuiltLayer("node", runtime.home, NODE_HOME, launch=True, cache=True, metadata=runtime.metadata)]
+            build_script = requires.get("build_script") == "true"
+            lockfile = requires.get("lockfile", "")
+            if package is not None and (deps.has_dependencies(package, lockfile) or build_script):
+                meta = deps.deps_metadata(ctx.workspace, package, lockfile=lockfile,
+                                          manager=requires.get("package_manager") or "npm",
+                                          node_version=runtime.version, arch=runtime.arch)
+                modules = self._dependencies(ctx, registry, runtime, package, meta, build_script)
+                if modules is not None:
+                    layers.append(BuiltLayer("node_modules", modules, f"{WORKSPACE}/node_modules", launch=True,
+                                             cache=True, metadata=meta))
+        launch = processes(read_procfile(ctx.workspace), requires.get("start_command", ""))
+        for process in launch:
+            tool = needs_package_manager(list(process.command))
+            if tool:
+                ctx.log(f"warning: process '{process.type}' runs {tool}, which is not in the image;"
+                        " start the app with node directly (e.g. 'node server.js')")
+        launch_env = {"NODE_ENV": "production", "PORT": ctx.env.get("PORT", "8080"), "PATH": LAUNCH_PATH}
+        return BuildResult(layers, launch, launch_env, APP_EXCLUDES)
+
+    def _dependencies(self, ctx: BuildContext, registry: NpmRegistry, runtime: NodeRuntime,
+                      package: Mapping[str, Any], meta: Mapping[str, str], build_script: bool) -> Path | None:
+        """Install, build and prune; the cached node_modules directory, None when nothing was installed."""
+        manager = ctx.detection.requires.get("package_manager") or "npm"
+
+        def toolchain() -> deps.Toolchain:
+            return self._toolchain(ctx, registry, runtime, package, manager)
+
+        if not deps.has_dependencies(package, ctx.detection.requires.get("lockfile", "")):
+            tools = toolchain()
+            tools.run_build(tools.cmds.build, " ".join(tools.cmds.build))
+            return None
+        return deps.install(ctx, manager, package, meta, toolchain, build_script=build_script)
+
+    def _toolchain(self, ctx: BuildContext, registry: NpmRegistry, runtime: NodeRuntime,
+                   package: Mapping[str, Any], manager: str) -> deps.Toolchain:
+        """Fetch the package manager (and npm, for its node-gyp, where another manager needs one)."""
+        requires = ctx.detection.requires
+        tool = self._tool(ctx, registry, runtime, manager, requires.get("package_manager_version", ""))
+        tools = [tool]
+        if manager != "npm" and (manager.startswith("yarn") or deps.implicit_gyp(ctx.workspace, package)):
+            tools.append(self._tool(ctx, registry, runtime, "npm", ""))  # node-gyp on PATH, from npm
+        explicit_registry = registry.url if registry.url != DEFAULT_REGISTRY else None
+        cmds = commands(manager, tool.version, lockfile=bool(requires.get("lockfile")), cache=PM_CACHE,
+                        registry=explicit_registry)
+        mounts = self._mounts(ctx, runtime, tools)
+
+        def runner(env: Mapping[str, str]) -> deps.Run:
+            def run(argv: Sequence[str], what: str) -> None:
+                ctx.log(f"running {' '.join(argv)}")
+                ctx.executor.run(list(argv), what=what, env=env, mounts=mounts)
+            return run
+
+        return deps.Toolchain(cmds, runner(self._env(ctx, cmds, tools, explicit_registry, keep_node_env=False)),
+                              runner(self._env(ctx, cmds, tools, explicit_registry, keep_node_env=True)))
+
+    def _tool(self, ctx: BuildContext, registry: NpmRegistry, runtime: NodeRuntime, manager: str,
+              pinned: str) -> Tool:
+        package_name, layer, _ = TOOLS[manager]
+        packument = registry.packument(package_name)
+        prefer, usable = tool_preference(manager, ctx.workspace)
+        version = pick_tool(packument, runtime.version, pinned=pinned, prefer=prefer, usable=usable)
+        ctx.log(f"{manager}: {package_name} {version}" + (" (packageManager)" if pinned else ""))
+        return install_tool(registry, ctx.cache, packument, version, layer)
+
+    def _mounts(self, ctx: BuildContext, runtime: NodeRuntime, tools: Sequence[Tool]) -> list[Mount]:
+        home = ctx.layers_dir / BUILDPACK / "home"
+        home.mkdir(parents=True, exist_ok=True)
+        shared = {"kind": "package-manager downloads"}
+        pm_cache = ctx.cache.restore(BUILDPACK, "pm-cache", shared)
+        if pm_cache is None:
+            pm_cache = ctx.cache.commit(BUILDPACK, "pm-cache", shared, ctx.cache.create(BUILDPACK, "pm-cache"))
+        return [
+            Mount(runtime.home, NODE_HOME, writable=False),
+            Mount(runtime.headers, HEADERS, writable=False),
+            *(Mount(t.path, f"{HOME}/{t.layer}", writable=False) for t in tools),
+            Mount(pm_cache, PM_CACHE, writable=True),
+            Mount(home, BUILD_HOME, writable=True),
+        ]
+
+    def _env(self, ctx: BuildContext, cmds: Commands, tools: Sequence[Tool], explicit_registry: str | None,
+             *, keep_node_env: bool) -> dict[str, str]:
+        bins = [f"{HOME}/{t.layer}/bin" for t in tools]
+        if any(t.package == "npm" for t in tools):  # yarn, and a root binding.gyp, run node-gyp from PATH
+            bins.append(f"{HOME}/npm/lib/node_modules/npm/bin/node-gyp-bin")
+        env = {k: v for k, v in ctx.env.items() if keep_node_env or k != "NODE_ENV"}
+        env.update(cmds.env)
+        env.update({
+            "PATH": ":".join([f"{NODE_HOME}/bin", *bins, f"{WORKSPACE}/node_modules/.bin", SYSTEM_PATH]),
+            "HOME": BUILD_HOME,
+            "CI": "true",
+            "npm_config_nodedir": HEADERS,
+            "NODE_EXTRA_CA_CERTS": SANDBOX_CA_FILE,
+            "SSL_CERT_FILE": SANDBOX_CA_FILE,
+        })
+        if explicit_registry and not ctx.env.get("npm_config_registry"):
+            env["npm_config_registry"] = explicit_registry
+        return env
+
+    def _client(self) -> httpx.Client:
+        verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=str(self.ca_file)) if self.ca_file else True
+        return httpx.Client(verify=verify, transport=self.transport, timeout=httpx.Timeout(60.0, connect=20.0),
+                            headers={"User-Agent": "dockless (+nodejs buildpack)"})

@@ -1,0 +1,229 @@
+"""node_modules: installed once per dependency set, then reused byte for byte.
+
+The key is everything that decides what an install produces: the lockfile, the
+dependency fields of package.json, the install-time config files, patch
+directories, the Node version, the package manager and the architecture. A
+change to anything else (app code) restores the cached directory without
+running the package manager, so the node_modules layer is the same bytes and
+the registry already has it.
+
+Two cached directories per key:
+
+    node_modules      devDependencies pruned: the launch layer (/workspace/node_modules)
+    node_modules-dev  the full install, kept only when the build needs devDependencies
+                      (a build script, or root install scripts to replay); a copy of it
+                      goes into the workspace, since build tools write into node_modules
+
+Root lifecycle scripts (postinstall, prepare…) run during a real install. On a
+cache hit they are replayed against the restored full tree, so whatever they
+write into the workspace is there exactly as after a cold build. A lockfile the
+install wrote (no lockfile in the source) is kept with the full tree, because
+yarn 2+ will not run a script without one, and the build script sees the same
+files either way. When the buildpack is done, package.json and the lockfiles
+are put back as they were in the source: otherwise the app layer would depend
+on whether the cache was hit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from builder.lifecycle.contract import BuildContext
+
+from .managers import TOOLS, Commands
+from .runtime import BUILDPACK
+
+Run = Callable[[Sequence[str], str], None]
+"""Runs argv in the workspace through the executor; the str names the step ("npm ci")."""
+
+DEP_FIELDS = ("name", "version", "dependencies", "devDependencies", "optionalDependencies",
+              "peerDependencies", "peerDependenciesMeta", "bundleDependencies", "bundledDependencies",
+              "overrides", "resolutions", "workspaces", "pnpm", "packageManager")
+INSTALL_SCRIPTS = ("preinstall", "install", "postinstall", "preprepare", "prepare", "postprepare")
+BERRY_INSTALL_SCRIPTS = ("preinstall", "install", "postinstall")  # yarn 2+ runs no prepare on install
+CONFIG_FILES = (".npmrc", ".yarnrc", ".yarnrc.yml", "pnpm-workspace.yaml", ".pnpmfile.cjs")
+PATCH_DIRS = ("patches", ".yarn/patches")
+MANIFESTS = ("package.json", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml",
+             ".yarn/install-state.gz")
+
+
+def has_dependencies(package: Mapping[str, Any], lockfile: str) -> bool:
+    """False for a package.json with nothing to install: no manager run, no node_modules layer."""
+    return bool(lockfile) or any(package.get(f) for f in ("dependencies", "devDependencies", "optionalDependencies"))
+
+
+def deps_metadata(workspace: Path, package: Mapping[str, Any], *, lockfile: str, manager: str,
+                  node_version: str, arch: str) -> dict[str, str]:
+    """The cache key of node_modules, as layer metadata (also useful in the image's build report)."""
+    digest = hashlib.sha256()
+
+    def add(label: str, data: bytes) -> None:
+        digest.update(f"{label}\0{len(data)}\0".encode())
+        digest.update(data)
+
+    fields = {f: package[f] for f in DEP_FIELDS if f in package}
+    scripts = package.get("scripts") if isinstance(package.get("scripts"), dict) else {}
+    fields["scripts"] = {s: scripts[s] for s in INSTALL_SCRIPTS if s in scripts}
+    add("package.json", json.dumps(fields, sort_keys=True, separators=(",", ":")).encode())
+    for name in (lockfile, *CONFIG_FILES):
+        if name and (workspace / name).is_file():
+            add(name, (workspace / name).read_bytes())
+    for directory in PATCH_DIRS:
+        root = workspace / directory
+        if root.is_dir():
+            for path in sorted(p for p in root.rglob("*") if p.is_file()):
+                add(path.relative_to(workspace).as_posix(), path.read_bytes())
+    return {"deps": digest.hexdigest(), "lockfile": lockfile or "none", "manager": manager,
+            "node": node_version, "arch": arch}
+
+
+def replay_commands(workspace: Path, package: Mapping[str, Any], manager: str, runner: str) -> list[tuple[str, ...]]:
+    """What an install runs for the root package itself, in install order, to repeat on a cache hit.
+
+    `runner` is the manager's command (npm, pnpm, yarn). A root binding.gyp with
+    no install script means an implicit `node-gyp rebuild`, as npm and yarn do.
+    """
+    scripts = package.get("scripts") if isinstance(package.get("scripts"), dict) else {}
+    names = BERRY_INSTALL_SCRIPTS if manager == "yarn-berry" else INSTALL_SCRIPTS
+    commands: list[tuple[str, ...]] = []
+    for name in names:
+        if isinstance(scripts.get(name), str) and scripts[name].strip():
+            commands.append((runner, "run", name))
+        elif name == "install" and implicit_gyp(workspace, package):
+            commands.append(("node-gyp", "rebuild"))
+    return commands
+
+
+def implicit_gyp(workspace: Path, package: Mapping[str, Any]) -> bool:
+    """True when installing the root package compiles its binding.gyp (no install/preinstall script of its own)."""
+    scripts = package.get("scripts") if isinstance(package.get("scripts"), dict) else {}
+    return (workspace / "binding.gyp").is_file() and not scripts.get("install") and not scripts.get("preinstall")
+
+
+@dataclass(frozen=True)
+class Toolchain:
+    """A package manager ready to run: its commands, and runners for install steps and the build script.
+
+    `run_build` differs from `run` only in keeping the build env's NODE_ENV.
+    """
+
+    cmds: Commands
+    run: Run
+    run_build: Run
+
+
+def install(ctx: BuildContext, manager: str, package: Mapping[str, Any], meta: Mapping[str, str],
+            toolchain: Callable[[], Toolchain], *, build_script: bool) -> Path:
+    """Install (or restore), run the build script when `build_script`, prune; return the cached node_modules.
+
+    `toolchain` is called only when a command has to run, so a build whose
+    dependencies are cached needs neither the package manager nor the registry.
+    The workspace's manifests are as they were on return.
+    """
+    cache = ctx.cache
+    replay = replay_commands(ctx.workspace, package, manager, TOOLS[manager][2])
+    needs_dev_tree = build_script or bool(replay)
+    pruned = cache.restore(BUILDPACK, "node_modules", meta)
+    if pruned is not None and not needs_dev_tree:
+        ctx.log("node_modules: dependencies unchanged, reusing the cached install")
+        return pruned
+    tools = toolchain()
+    cmds, run, run_build = tools.cmds, tools.run, tools.run_build
+    modules = ctx.workspace / "node_modules"
+    with _manifests_kept(ctx.workspace) as original:
+        _remove(modules)
+        full = cache.restore(BUILDPACK, "node_modules-dev", meta) if needs_dev_tree else None
+        if full is not None:
+            ctx.log("node_modules: dependencies unchanged, restoring the cached install for the build")
+            shutil.copytree(full / "node_modules", modules, symlinks=True)
+            _copy_files(full / "manifests", ctx.workspace)  # a lockfile the install wrote, as it wrote it
+            for argv in replay:
+                run(argv, " ".join(argv))
+        else:
+            run(cmds.install, " ".join(cmds.install[:2]))
+            modules.mkdir(exist_ok=True)
+            if needs_dev_tree:
+                fresh = cache.create(BUILDPACK, "node_modules-dev")
+                _commit(ctx, "node_modules-dev", meta, fresh, lambda: (
+                    shutil.copytree(modules, fresh / "node_modules", symlinks=True),
+                    _copy_files(ctx.workspace, fresh / "manifests", _changed(ctx.workspace, original))))
+        if build_script:
+            run_build(cmds.build, " ".join(cmds.build))
+        if pruned is not None:
+            _remove(modules)
+            return pruned
+        _remove(modules / ".cache")  # build tools' caches are not dependencies
+        if cmds.prune is None:
+            ctx.log(f"{cmds.manager}: this version cannot prune devDependencies; they stay in the image")
+        else:
+            run(cmds.prune, " ".join(cmds.prune[:2]))
+        fresh = cache.create(BUILDPACK, "node_modules")
+        committed = _commit(ctx, "node_modules", meta, fresh, lambda: _move_children(modules, fresh))
+        _remove(modules)
+    return committed
+
+
+def _commit(ctx: BuildContext, name: str, meta: Mapping[str, str], fresh: Path, fill: Callable[[], object]) -> Path:
+    try:
+        fill()
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
+    return ctx.cache.commit(BUILDPACK, name, meta, fresh)
+
+
+@contextmanager
+def _manifests_kept(workspace: Path) -> Iterator[Mapping[str, bytes | None]]:
+    """Put package.json and the lockfiles back as they were when the block ends, whatever it wrote.
+
+    Yields what each of MANIFESTS held before (None: absent).
+    """
+    before = {name: (workspace / name).read_bytes() if (workspace / name).is_file() else None for name in MANIFESTS}
+    dirs = {str(Path(name).parent) for name in MANIFESTS if "/" in name}
+    new_dirs = sorted(d for d in dirs if not (workspace / d).exists())
+    try:
+        yield before
+    finally:
+        for name, content in before.items():
+            path = workspace / name
+            if content is None:
+                path.unlink(missing_ok=True)
+            elif not path.is_file() or path.read_bytes() != content:
+                path.write_bytes(content)
+        for directory in new_dirs:  # e.g. .yarn/, made only to hold install state
+            with suppress(OSError):
+                (workspace / directory).rmdir()
+
+
+def _changed(workspace: Path, before: Mapping[str, bytes | None]) -> list[str]:
+    """The MANIFESTS an install created or rewrote."""
+    return [name for name, content in before.items()
+            if (workspace / name).is_file() and (workspace / name).read_bytes() != content]
+
+
+def _copy_files(source: Path, target: Path, names: Sequence[str] | None = None) -> None:
+    """Copy `names` (default: every file under `source`) from `source` to `target`, keeping relative paths."""
+    if names is None:
+        names = [p.relative_to(source).as_posix() for p in source.rglob("*") if p.is_file()] if source.is_dir() else []
+    for name in names:
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / name, target / name)
+
+
+def _move_children(source: Path, target: Path) -> None:
+    for child in sorted(source.iterdir()):
+        shutil.move(str(child), str(target / child.name))
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)

@@ -1,0 +1,167 @@
+"""The Node.js detector: is this a Node app, and which Node, package manager and start command does it ask for?
+
+It follows the conventions users already rely on with Paketo, Heroku and Google
+buildpacks, so an app that builds there builds here unchanged:
+
+    Node version     BP_NODE_VERSION (build env) > package.json engines.node > .nvmrc > .node-version
+    package manager  package.json packageManager > pnpm-lock.yaml > yarn.lock > package-lock.json
+                     / npm-shrinkwrap.json > npm
+    start command    Procfile web > scripts.start > server.js > index.js > package.json main
+
+Everything found goes into `Detection.requires` (all strings) so the buildpack
+acts on exactly what `dockless detect` showed:
+
+    node                     the version spec as written (absent: the newest LTS)
+    node_source              where it came from ("package.json engines.node", ".nvmrc", …)
+    package_manager          npm | pnpm | yarn (v1, "classic") | yarn-berry (v2+)
+    package_manager_version  pinned by packageManager, else ""
+    package_manager_source   "package.json packageManager", the lockfile name, or "default"
+    lockfile                 the lockfile name, or ""
+    build_script             "true" when scripts.build exists
+    start / start_command    where the start command came from, and its text ("" when none)
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from builder.errors import UsageError
+from builder.lifecycle.contract import Detection
+
+from ._files import first_value_line, read_json_object, read_procfile
+
+# Lockfiles in the order they are consulted when packageManager does not decide.
+LOCKFILES = (
+    ("pnpm-lock.yaml", "pnpm"),
+    ("yarn.lock", "yarn"),
+    ("package-lock.json", "npm"),
+    ("npm-shrinkwrap.json", "npm"),
+)
+MANAGERS = ("npm", "pnpm", "yarn")
+
+
+@dataclass(frozen=True)
+class NodeDetector:
+    """Passes on package.json, or on a dependency-free server.js / index.js app."""
+
+    id: str = "nodejs"
+
+    def detect(self, workspace: Path, env: Mapping[str, str]) -> Detection:
+        package = read_json_object(workspace / "package.json")
+        if package is None:
+            entry = next((n for n in ("server.js", "index.js") if (workspace / n).is_file()), None)
+            if entry is None:
+                return Detection(self.id, "nodejs", False, ("no package.json, server.js or index.js at the root",))
+            found = f"found {entry} and no package.json: a Node.js app with no dependencies"
+        else:
+            found = "found package.json"
+        requires: dict[str, str] = {}
+        reasons = [found]
+        reasons.append(_node_version(workspace, package or {}, env, requires))
+        reasons.append(_package_manager(workspace, package or {}, requires))
+        scripts = _scripts(package or {})
+        requires["build_script"] = "true" if "build" in scripts else "false"
+        if "build" in scripts:
+            reasons.append(f"scripts.build runs after the install: {scripts['build']}")
+        reasons.append(_start(workspace, package or {}, scripts, requires))
+        return Detection(self.id, "nodejs", True, tuple(reasons), requires)
+
+
+def _scripts(package: Mapping[str, Any]) -> dict[str, str]:
+    scripts = package.get("scripts")
+    if not isinstance(scripts, dict):
+        return {}
+    return {k: v for k, v in scripts.items() if isinstance(k, str) and isinstance(v, str) and v.strip()}
+
+
+def _node_version(workspace: Path, package: Mapping[str, Any], env: Mapping[str, str],
+                  requires: dict[str, str]) -> str:
+    """Record the Node version spec and its source; return the sentence saying so."""
+    engines = package.get("engines")
+    candidates = (
+        ("BP_NODE_VERSION", env.get("BP_NODE_VERSION", "").strip()),
+        ("package.json engines.node", str(engines.get("node", "")).strip() if isinstance(engines, dict) else ""),
+        (".nvmrc", first_value_line(workspace / ".nvmrc") or ""),
+        (".node-version", first_value_line(workspace / ".node-version") or ""),
+    )
+    for source, spec in candidates:
+        if spec:
+            requires["node"] = spec
+            requires["node_source"] = source
+            return f"Node.js '{spec}' from {source}"
+    requires["node_source"] = "default"
+    return "no Node.js version asked for (engines.node, .nvmrc, .node-version): the newest LTS"
+
+
+def _package_manager(workspace: Path, package: Mapping[str, Any], requires: dict[str, str]) -> str:
+    """Record the package manager, its pinned version and the lockfile; return the sentence saying so."""
+    lockfile = next(((name, manager) for name, manager in LOCKFILES if (workspace / name).is_file()), None)
+    field = package.get("packageManager")
+    version = ""
+    if isinstance(field, str) and field.strip():
+        name, _, version = field.strip().partition("@")
+        version = version.split("+", 1)[0]  # "pnpm@9.1.0+sha512.…": the hash is corepack's business
+        if name not in MANAGERS or not version:
+            raise UsageError(f"package.json packageManager '{field}' is not one of npm@X, pnpm@X, yarn@X",
+                             "use e.g. \"packageManager\": \"pnpm@9.1.0\", or remove the field to use the lockfile")
+        source = "package.json packageManager"
+        # The pinned manager's own lockfile; a stale one of another manager is not installed from.
+        lockfile = next(((n, m) for n, m in LOCKFILES if m == name and (workspace / n).is_file()), None)
+    elif lockfile is not None:
+        name, source = lockfile[1], lockfile[0]
+    else:
+        name, source = "npm", "default"
+    if name == "yarn":
+        name = "yarn-berry" if _is_berry(workspace, version) else "yarn"
+    requires["package_manager"] = name
+    requires["package_manager_version"] = version
+    requires["package_manager_source"] = source
+    requires["lockfile"] = lockfile[0] if lockfile else ""
+    pinned = f" {version}" if version else ""
+    via = f"from {source}" if source != "default" else "(no packageManager field and no lockfile)"
+    locked = f", installing from {lockfile[0]}" if lockfile else ", no lockfile: a fresh install"
+    return f"package manager {name}{pinned} {via}{locked}"
+
+
+def _is_berry(workspace: Path, version: str) -> bool:
+    """Yarn 2+ ("berry") pins a version >= 2, or writes a lockfile with a `__metadata:` block."""
+    if version:
+        return not version.startswith("1.")
+    try:
+        with (workspace / "yarn.lock").open(encoding="utf-8", errors="replace") as f:
+            head = f.read(4096)
+    except FileNotFoundError:
+        return (workspace / ".yarnrc.yml").is_file()
+    return "__metadata:" in head
+
+
+def _start(workspace: Path, package: Mapping[str, Any], scripts: Mapping[str, str],
+           requires: dict[str, str]) -> str:
+    """Record where the start command comes from and its text; return the sentence saying so."""
+    procfile = read_procfile(workspace)
+    main = package.get("main")
+    choices: list[tuple[str, str]] = []
+    if "web" in procfile:
+        choices.append(("Procfile web", procfile["web"]))
+    if "start" in scripts:
+        choices.append(("scripts.start", scripts["start"]))
+    for entry in ("server.js", "index.js"):
+        if (workspace / entry).is_file():
+            choices.append((entry, f"node {entry}"))
+    if isinstance(main, str) and main.strip() and _exists(workspace, main.strip()):
+        choices.append((f"package.json main ({main.strip()})", shlex.join(["node", main.strip()])))
+    if not choices:
+        requires["start"] = requires["start_command"] = ""
+        return "no start command found: add a Procfile 'web:' line, a scripts.start, or a server.js"
+    requires["start"], requires["start_command"] = choices[0]
+    return f"starts with '{choices[0][1]}' from {choices[0][0]}"
+
+
+def _exists(workspace: Path, main: str) -> bool:
+    """`main` as Node resolves it: the file itself, with `.js`, or a directory's index.js."""
+    path = workspace / main
+    return path.is_file() or path.with_name(path.name + ".js").is_file() or (path / "index.js").is_file()
