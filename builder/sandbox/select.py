@@ -1,0 +1,59 @@
+"""Choose where build commands run: the bubblewrap sandbox when it works here, else the host.
+
+bubblewrap needs user namespaces, which an unprivileged container (a Tekton step,
+a CI job in Docker) usually lacks. One trivial command tells; when it fails the
+build still works, on the host, and says so once.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Literal
+
+from builder.errors import UsageError
+from builder.lifecycle.contract import Executor
+
+from .bwrap import BwrapExecutor
+from .host import HostExecutor
+from .trust import HostTrust
+
+Mode = Literal["auto", "sandbox", "host"]
+
+
+def select_executor(
+    rootfs: Path | None,
+    workspace: Path,
+    *,
+    env: Mapping[str, str],
+    mode: Mode = "auto",
+    log: Callable[[str], None] | None = None,
+    notice: Callable[[str], None] | None = None,
+    home: Path | None = None,
+) -> Executor:
+    """A sandbox in `rootfs` if it works (or `mode` says so), else the host; `notice` hears about a fallback.
+
+    `env` is the host environment (read once, here): it gives the CA bundle, proxy variables and,
+    for the host executor, PATH.
+    """
+    trust = HostTrust.from_env(env)
+    host = HostExecutor(workspace, trust=trust, host_path=env.get("PATH", "/usr/local/bin:/usr/bin:/bin"), log=log,
+                        home=home)  # fmt: skip
+    if mode == "host":
+        return host
+    why = "no build root filesystem was given"
+    if rootfs is not None:
+        bwrap = shutil.which("bwrap", path=env.get("PATH"))
+        why = "bwrap is not installed"
+        if bwrap is not None:
+            sandbox = BwrapExecutor(rootfs, workspace, trust=trust, log=log, home=home, bwrap=bwrap)
+            failure = sandbox.probe()
+            if failure is None:
+                return sandbox
+            why = f"bwrap does not work here ({failure})"
+    if mode == "sandbox":
+        raise UsageError(f"the build sandbox is not available: {why}", "install bubblewrap and allow user namespaces, or build on the host")
+    if notice:
+        notice(f"{why}; build commands run on the host")
+    return host

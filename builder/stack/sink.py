@@ -1,0 +1,149 @@
+"""Where unpacked package entries go: kept in memory for an image layer, or written into a directory.
+
+Both sinks answer the few questions the configure step asks ("is there something at
+this path, what kind, what are its bytes, which files lie under this directory"), so
+the same code sets up a run image layer and the build root filesystem.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import shutil
+import stat
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Protocol
+
+from builder.image.tarball import Entry
+
+
+class Sink(Protocol):
+    """A root file system being assembled; paths are relative, POSIX, without a leading slash."""
+
+    def add(self, entry: Entry) -> None:
+        """Put `entry` at its path, replacing a file or link there (never a directory)."""
+
+    def kind(self, path: str) -> str | None:
+        """"file", "dir", "symlink" (hard links count as files), or None when nothing is there."""
+
+    def read(self, path: str) -> bytes:
+        """A regular file's bytes."""
+
+    def files_under(self, prefix: str) -> list[str]:
+        """Every regular file below the directory `prefix`, in no particular order."""
+
+    def remove_dir(self, path: str) -> None:
+        """Remove a directory and everything below it (to put a symlink in its place)."""
+
+
+class MemorySink:
+    """Entries held in memory: the run image and package layers, a few tens of megabytes."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, Entry] = {}
+
+    def add(self, entry: Entry) -> None:
+        if entry.kind == "hardlink":
+            entry = self._hardlink(entry)
+        self._entries[entry.path] = entry
+
+    def _hardlink(self, entry: Entry) -> Entry:
+        """A tar hard link must follow its target; when sorting would break that, store a copy."""
+        target = self._entries.get(entry.link)
+        if target is None or target.kind != "file":
+            raise ValueError(f"hard link {entry.path} -> {entry.link}: no such file")
+        if target.path < entry.path:
+            return entry
+        return replace(entry, kind="file", data=target.data, source=target.source, link="")
+
+    def kind(self, path: str) -> str | None:
+        entry = self._entries.get(path)
+        if entry is None:
+            return None
+        return "file" if entry.kind == "hardlink" else entry.kind
+
+    def read(self, path: str) -> bytes:
+        entry = self._entries[path]
+        if entry.kind == "hardlink":
+            entry = self._entries[entry.link]
+        if entry.data is not None:
+            return entry.data
+        assert entry.source is not None
+        return entry.source.read_bytes()
+
+    def files_under(self, prefix: str) -> list[str]:
+        start = prefix.rstrip("/") + "/"
+        return [p for p, e in self._entries.items() if p.startswith(start) and e.kind in ("file", "hardlink")]
+
+    def remove_dir(self, path: str) -> None:
+        start = path + "/"
+        for key in [p for p in self._entries if p == path or p.startswith(start)]:
+            del self._entries[key]
+
+    def entries(self) -> list[Entry]:
+        """Everything added, sorted by path."""
+        return [self._entries[p] for p in sorted(self._entries)]
+
+
+class DirSink:
+    """Entries written into a host directory: the build root filesystem, several hundred megabytes.
+
+    Owners are not kept (everything belongs to whoever runs dockless, so a non-root user
+    can build and delete it); setuid/setgid bits are dropped; directories stay writable
+    by their owner so the cache can always be removed.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+
+    def _host(self, path: str) -> Path:
+        return self.root / path
+
+    def add(self, entry: Entry) -> None:
+        host = self._host(entry.path)
+        host.parent.mkdir(parents=True, exist_ok=True)
+        if entry.kind == "dir":
+            if not host.is_dir() or host.is_symlink():
+                host.mkdir()
+            os.chmod(host, (entry.mode & 0o1777) | 0o700)
+            return
+        if host.is_symlink() or host.exists():
+            host.unlink()
+        if entry.kind == "symlink":
+            os.symlink(entry.link, host)
+        elif entry.kind == "hardlink":
+            os.link(self._host(entry.link), host)
+        else:
+            data = entry.data if entry.data is not None else (entry.source.read_bytes() if entry.source else b"")
+            fd = os.open(host, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.chmod(host, entry.mode & 0o1777)
+
+    def kind(self, path: str) -> str | None:
+        try:
+            mode = self._host(path).lstat().st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        if stat.S_ISLNK(mode):
+            return "symlink"
+        return "dir" if stat.S_ISDIR(mode) else "file"
+
+    def read(self, path: str) -> bytes:
+        return self._host(path).read_bytes()
+
+    def files_under(self, prefix: str) -> list[str]:
+        return list(self._walk(prefix.rstrip("/")))
+
+    def remove_dir(self, path: str) -> None:
+        shutil.rmtree(self._host(path))
+
+    def _walk(self, prefix: str) -> Iterator[str]:
+        for dirpath, _, filenames in os.walk(self._host(prefix)):
+            rel = os.path.relpath(dirpath, self.root)
+            for name in filenames:
+                if not os.path.islink(os.path.join(dirpath, name)):
+                    yield posixpath.join(rel, name)
