@@ -71,6 +71,10 @@ class BlobReader(io.RawIOBase):
                 assert self._chunks is not None
                 chunk = next(self._chunks, b"")
                 break
+            except httpx.DecodingError as e:
+                self._drop()
+                raise RegistryError(f"{self._host} sent blob {self._desc.digest.short} in an encoding "
+                                    "that does not decode", "a proxy may be rewriting downloads") from e
             except httpx.TransportError as e:
                 self._drop()
                 failures += 1

@@ -38,6 +38,9 @@ def send_once(http: httpx.Client, request: httpx.Request, policy: RetryPolicy, *
         if policy.retryable_exception(e):
             raise TryAgain(error) from e
         raise error from e
+    except (httpx.RequestError, httpx.InvalidURL) as e:  # too many redirects, undecodable body, …
+        raise RegistryError(f"{host} sent an unusable answer to {what}: {e.__class__.__name__}",
+                            "the registry or a proxy in front of it is misbehaving") from e
     if policy.retryable_status(response.status_code):
         try:
             response.read()

@@ -27,7 +27,14 @@ MAX_SMALL_BLOB = 64 << 20  # configs and manifests are read into memory; layers 
 
 def resolve_location(request_url: httpx.URL | str, location: str) -> httpx.URL:
     """An upload Location resolved against the URL that answered with it (RFC 3986)."""
-    return httpx.URL(request_url).join(location)
+    try:
+        resolved = httpx.URL(request_url).join(location)
+    except httpx.InvalidURL:
+        resolved = None
+    if resolved is None or resolved.scheme not in ("http", "https") or not resolved.host:
+        raise RegistryError(f"{httpx.URL(request_url).host} sent an unusable upload location",
+                            "the registry or a proxy in front of it is misbehaving")
+    return resolved
 
 
 class Repository:

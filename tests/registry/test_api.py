@@ -50,3 +50,35 @@ def test_every_error_status_becomes_a_typed_error(status: int) -> None:
     error = status_error(response, host="reg.example", what="manifest a:b", repository="a", reading=True)
     assert isinstance(error, DocklessError) and error.message and error.hint
     assert "https://" not in error.message  # no URLs (upload URLs carry state)
+
+
+def _request_errors() -> list[type[Exception]]:
+    found: list[type[Exception]] = [httpx.InvalidURL]
+    todo: list[type[Exception]] = [httpx.RequestError]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+@pytest.mark.parametrize("cls", _request_errors(), ids=lambda c: c.__name__)
+def test_every_httpx_request_error_is_translated_by_the_client(cls: type[Exception]) -> None:
+    from builder.registry.client import RegistryClient
+
+    def fail(request: httpx.Request) -> httpx.Response:
+        raise cls("boom")
+
+    client = RegistryClient("reg.example", "https://reg.example", httpx.Client(transport=httpx.MockTransport(fail)),
+                            RetryPolicy(attempts=2, sleep=lambda s: None), anonymous=True)
+    with pytest.raises(DocklessError):
+        client.request("GET", client.url("/v2/"), what="the API check")
+
+
+@pytest.mark.parametrize("location", ["ftp://x/y", "mailto:someone@example.com", "data:,hello"])
+def test_unusable_upload_locations_are_registry_errors(location: str) -> None:
+    from builder.errors import RegistryError
+    from builder.registry.repository import resolve_location
+
+    with pytest.raises(RegistryError, match="unusable upload location"):
+        resolve_location("https://reg.example/v2/a/blobs/uploads/", location)
