@@ -36,9 +36,10 @@ def pull_image(repo: Repository, ref: RegistryRef, platform: Platform, store: Bl
         data, media_type = repo.manifest(str(chosen.digest))
         _check_digest(data, chosen.digest, f"{ref.name}@{chosen.digest}")
         doc = _parse(data, str(ref))
-        media_type = doc.get("mediaType") or media_type or chosen.media_type
-    if media_type not in MANIFESTS and not (not media_type and "config" in doc):
-        raise RegistryError(f"{ref} is a {media_type or 'manifest of unknown type'}, which dockless cannot read",
+    declared = doc.get("mediaType")
+    if "config" not in doc or (declared and declared not in MANIFESTS):
+        kind = declared or media_type or "manifest of unknown type"
+        raise RegistryError(f"{ref} is a {kind}, which dockless cannot read",
                             "only OCI and Docker v2 schema 2 images and indexes are supported")
     config_desc = Descriptor.from_json(doc["config"])
     config_bytes = repo.blob_bytes(config_desc)

@@ -337,3 +337,28 @@ def test_a_resume_that_ignores_range_skips_what_was_already_read(store: BlobStor
     pulled = read_registry(REF, context(BlobStore(store.root / "x")), fake_options(fake))
     with pulled.layers[0].open() as f:
         assert f.read() == data
+
+
+def test_manifests_without_a_media_type_field_are_read_and_others_refused(store: BlobStore, image: Image) -> None:
+    fake = FakeRegistry()
+    push_to_registry(image, REF, context(store), fake_options(fake))
+    doc = json.loads(image.manifest_bytes)
+    del doc["mediaType"]
+    bare = json.dumps(doc).encode()
+    fake.manifests[("team/app", "bare")] = (bare, "application/vnd.oci.image.manifest.v1+json")
+    pulled = read_registry(parse_registry_ref("registry.test/team/app:bare"), context(store), fake_options(fake))
+    assert pulled.manifest_bytes == bare and len(pulled.layers) == len(image.layers)
+
+    nested = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
+        {"mediaType": OCI_INDEX, "digest": "sha256:" + "4" * 64, "size": 2, "platform": {"os": "linux",
+                                                                                          "architecture": "amd64"}}]}
+    inner = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": []}).encode()
+    nested["manifests"][0]["digest"] = str(Digest.of(inner))  # type: ignore[index]
+    fake.manifests[("team/app", str(Digest.of(inner)))] = (inner, OCI_INDEX)
+    fake.manifests[("team/app", "nested")] = (json.dumps(nested).encode(), OCI_INDEX)
+    with pytest.raises(RegistryError, match="is a application/vnd.oci.image.index.v1\\+json, which dockless cannot"):
+        read_registry(parse_registry_ref("registry.test/team/app:nested"), context(store), fake_options(fake))
+    fake.manifests[("team/app", "v1schema")] = (b'{"schemaVersion": 1, "name": "x"}',
+                                                "application/vnd.docker.distribution.manifest.v1+prettyjws")
+    with pytest.raises(RegistryError, match="not a schema 2"):
+        read_registry(parse_registry_ref("registry.test/team/app:v1schema"), context(store), fake_options(fake))
