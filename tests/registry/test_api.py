@@ -82,3 +82,12 @@ def test_unusable_upload_locations_are_registry_errors(location: str) -> None:
 
     with pytest.raises(RegistryError, match="unusable upload location"):
         resolve_location("https://reg.example/v2/a/blobs/uploads/", location)
+
+
+def test_a_missing_ca_bundle_is_a_usage_error(tmp_path: object) -> None:
+    from builder.errors import UsageError
+    from builder.registry import RegistryOptions
+
+    with pytest.raises(UsageError, match="SSL_CERT_FILE"):
+        RegistryOptions(ca_file="/nonexistent/ca.pem").ssl_context()
+    assert RegistryOptions().ssl_context().cert_store_stats()["x509_ca"] > 0  # the system bundle
