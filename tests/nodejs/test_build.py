@@ -164,6 +164,15 @@ def test_other_package_managers(tmp_path: Path, manager: str, buildpack: NodeBui
     _, executor = build(make_app(tmp_path / "again", files), buildpack, node_cache, downloads)
     assert [what for what, _ in executor.calls] == [f"{command} run build"]
 
+    # The lockfile that install wrote (kept beside the cached full tree) installs frozen.
+    lockname = "pnpm-lock.yaml" if command == "pnpm" else "yarn.lock"
+    full = node_cache.restore("nodejs", "node_modules-dev", layer(result, "node_modules").metadata)
+    assert full is not None
+    locked = make_app(tmp_path / "locked", {**files, lockname: (full / "manifests" / lockname).read_text()})
+    result, executor = build(locked, buildpack, node_cache, downloads)
+    assert any(flag in executor.calls[0][1] for flag in ("--frozen-lockfile", "--immutable"))
+    assert (layer(result, "node_modules").path / "ms").exists()
+
 
 def test_native_addon_builds_with_the_layer_headers(tmp_path: Path, buildpack: NodeBuildpack,
                                                     node_cache: DirLayerCache, downloads: Path) -> None:
