@@ -1,4 +1,4 @@
-"""An in-memory distribution-spec registry (plus token server and blob storage) behind httpx.MockTransport.
+"""An in-memory distribution-spec registry (plus token server and blob storage) as an httpx transport.
 
 It models the parts of Docker Hub / GHCR a local distribution does not show:
 Bearer tokens with scopes and expiry, OAuth2 refresh-token grants, absolute
@@ -56,12 +56,13 @@ class FakeRegistry:
     tokens: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
     log: list[httpx.Request] = field(default_factory=list)
     faults: list[tuple[str, str, Fault]] = field(default_factory=list)
+    revoke_on: tuple[str, str] | None = None  # (method, path part): revoke all tokens when first seen
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
 
-    def transport(self) -> httpx.MockTransport:
-        return httpx.MockTransport(self.handle)
+    def transport(self) -> httpx.BaseTransport:
+        return _SocketLike(self.handle)
 
     # ---- test controls -------------------------------------------------------
 
@@ -89,8 +90,14 @@ class FakeRegistry:
     # ---- the server ----------------------------------------------------------
 
     def handle(self, request: httpx.Request) -> httpx.Response:
-        request.read()
+        # Iterate the body like a socket would: a generator body can be sent only once.
+        body = b"".join(request.stream)  # type: ignore[arg-type]
+        request = httpx.Request(request.method, request.url, headers=request.headers, content=body)
         with self._lock:
+            if self.revoke_on is not None and request.method == self.revoke_on[0] \
+                    and self.revoke_on[1] in request.url.path:
+                self.revoke_on = None
+                self.tokens.clear()
             # A copy: httpx reuses the Request object (auth flows add headers to it after a 401).
             self.log.append(httpx.Request(request.method, request.url, headers=request.headers.copy(),
                                           content=request.content))
@@ -254,8 +261,16 @@ class FakeRegistry:
                                                           "Docker-Content-Digest": _digest(data)})
 
 
+class _SocketLike(httpx.BaseTransport):
+    """Like httpx.MockTransport, minus its `request.read()`: a streamed body can be sent only once."""
+
+    def __init__(self, handler: Callable[[httpx.Request], httpx.Response]) -> None:
+        self.handler = handler
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.handler(request)
+
+
 def bearer(**kw: object) -> FakeRegistry:
     return FakeRegistry(auth="bearer", **kw)  # type: ignore[arg-type]
 
-
-Handler = Callable[[httpx.Request], httpx.Response]

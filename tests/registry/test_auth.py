@@ -161,3 +161,16 @@ def test_403_is_an_auth_error_saying_denied(tmp_path: Path, store: BlobStore) ->
                                                                                  "message": "requested access to the resource is denied"}]}))
     with pytest.raises(AuthError, match="registry.test denied access to team/app .*DENIED"):
         push(fake, tmp_path, store)
+
+
+def test_a_token_expiring_mid_upload_restarts_the_session_with_a_new_token(tmp_path: Path,
+                                                                            store: BlobStore) -> None:
+    fake = bearer()
+    fake.revoke_on = ("PUT", "/blobs/uploads/")  # the streamed body cannot be replayed after the 401
+    image = make_image(tmp_path, store, {"a": b"a" * 100_000})
+    result = push_to_registry(image, parse_registry_ref("registry.test/team/app:v1"), context(store),
+                              fake_options(fake, ALICE, parallel_uploads=1))
+    assert result.count("uploaded") == 2
+    assert len(fake.requests(host="auth.test")) == 2
+    assert len(fake.requests("POST", path="/blobs/uploads/")) == 3  # one session was restarted
+    assert fake.manifests[("team/app", "v1")][0] == image.manifest_bytes
