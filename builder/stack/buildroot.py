@@ -1,6 +1,6 @@
 """The build root filesystem: the run image's packages plus the tools builds call.
 
-Native npm modules (node-gyp) need python3, make and a C++ compiler, and install
+Native npm modules (node-gyp) need python3, make, sed and a C++ compiler, and install
 scripts commonly reach for bash, git, tar and gzip. The packages are unpacked into a
 plain directory that the sandbox binds read-only as `/`; nothing in it runs as root
 and nothing in it needs to, so no maintainer scripts are emulated beyond configure.py.
@@ -19,8 +19,9 @@ from .runimage import DEFAULT_RUN_PACKAGES
 from .sink import DirSink
 from .unpack import unpack
 
-BUILD_PACKAGES = (*DEFAULT_RUN_PACKAGES, "bash", "coreutils", "findutils", "tar", "gzip", "git", "python3", "make",
-                  "g++")  # fmt: skip
+BUILD_PACKAGES = (*DEFAULT_RUN_PACKAGES, "bash", "coreutils", "findutils", "tar", "gzip", "xz-utils", "git", "python3",
+                  "make", "g++", "sed", "grep", "diffutils")  # fmt: skip
+"""node-gyp's generated Makefiles call sed; configure scripts want grep, cmp and xz."""
 
 
 def build_rootfs(

@@ -41,7 +41,7 @@ class Trim:
         area = parts[2]
         if area == "doc" and self.docs:
             # keep usr/share/doc/<pkg> itself (often a symlink) and its copyright file
-            return len(parts) > 4 or (len(parts) == 4 and parts[3] != "copyright")
+            return len(parts) > 5 or (len(parts) == 5 and parts[4] != "copyright")
         if area in ("man", "info") and self.man:
             return True
         if area == "locale" and self.locales:
