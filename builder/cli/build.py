@@ -6,12 +6,16 @@ import os
 from pathlib import Path
 
 import click
+import httpx
 
 from builder.cli.common import common_options, make_context
 from builder.cli.output import result
 from builder.cli.sourceopts import parse_env, source_options
 from builder.image.image import Image
+from builder.lifecycle.contract import Executor
 from builder.lifecycle.pipeline import BuildRequest, Services, build
+from builder.sandbox import select_executor
+from builder.stack import default_build_root, default_run_image, open_archive
 from builder.reference import parse_reference
 from builder.source import SourceSpec
 from builder.transport import read_image
@@ -37,29 +41,32 @@ def command(source: str, revision: str | None, subdir: str | None, env: tuple[st
     build_env = parse_env(env)
     cache_root = ctx.store.root
 
+    client = httpx.Client(timeout=httpx.Timeout(60, connect=20))
+    archive = open_archive(cache_root, client)
+
     def base() -> Image:
         if base_ref is not None:
             out.log(f"run image {base_ref}")
             return read_image(base_ref, ctx)
-        from builder.stack import default_run_image
+        out.log(f"run image: the built-in {archive.suite} stack")
+        return default_run_image(cache_root, archive, ctx, log=out.log)
 
-        return default_run_image(cache_root, ctx, log=out.log)
+    def executor(workspace: Path) -> Executor:
+        rootfs = default_build_root(cache_root, archive, log=out.log)
+        return select_executor(rootfs, workspace, env=os.environ, log=out.debug, notice=out.log)
 
-    def executor(workspace: Path):  # type: ignore[no-untyped-def]
-        from builder.sandbox import select_executor
-
-        return select_executor(cache_root, ctx, workspace, log=out.log, output=out.debug)
-
-    report = build(
-        BuildRequest(
-            source=SourceSpec(source, revision, subdir),
-            image=dest,
-            env=build_env,
-            source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH"),
-            cache_root=cache_root,
-        ),
-        Services(ctx=ctx, log=out.log, make_executor=executor, run_image=base),
-    )
+    with client:
+        report = build(
+            BuildRequest(
+                source=SourceSpec(source, revision, subdir),
+                image=dest,
+                env=build_env,
+                source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH"),
+                cache_root=cache_root,
+                host_env=dict(os.environ),
+            ),
+            Services(ctx=ctx, log=out.log, make_executor=executor, run_image=base),
+        )
     if digest_file:
         Path(digest_file).write_text(report.written.digest)
     result(report.written.pinned)

@@ -36,22 +36,22 @@ class ExportedLayer:
     layer: Layer
 
 
+def _prepend(path: list[str], value: str) -> list[str]:
+    front = [p for p in value.split(":") if p]
+    return front + [p for p in path if p not in front]
+
+
 def launch_env(base_env: Iterable[str], result: BuildResult) -> dict[str, str]:
-    """Merge launch env: PATH entries are prepended to the run image's PATH, others set."""
+    """Merge launch env: PATH entries go in front of the run image's PATH (no duplicates), others are set."""
     env = dict(e.split("=", 1) for e in base_env if "=" in e)
     path = [p for p in env.get("PATH", "/usr/local/bin:/usr/bin:/bin").split(":") if p]
     out: dict[str, str] = {}
-    for layer in result.layers:
-        for k, v in layer.launch_env.items():
+    for values in [layer.launch_env for layer in result.layers] + [result.launch_env]:
+        for k, v in values.items():
             if k == "PATH":
-                path = [v] + [p for p in path if p != v]
+                path = _prepend(path, v)
             else:
                 out[k] = v
-    for k, v in result.launch_env.items():
-        if k == "PATH":
-            path = [v] + [p for p in path if p != v]
-        else:
-            out[k] = v
     out.setdefault("PORT", DEFAULT_PORT)
     return {"PATH": ":".join(path), **out}
 

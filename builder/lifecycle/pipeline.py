@@ -32,6 +32,7 @@ class BuildRequest:
     env: Mapping[str, str] = field(default_factory=dict)   # --env K=V, wins over project.toml
     source_date_epoch: str | None = None                  # from the environment, if set
     cache_root: Path = Path(".dockless-cache")
+    host_env: Mapping[str, str] = field(default_factory=dict)  # npm registry, CA bundle: read once by the CLI
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,9 @@ def build(request: BuildRequest, services: Services) -> BuildReport:
         tmpdir = Path(tmp)
         workspace, build_env, detected = fetch_and_detect(request.source, tmpdir / "workspace", request.env, log)
         detection = require(detected)
-        log(f"detected {detection.buildpack}: {' '.join(detection.reasons)}")
+        log(f"detected {detection.buildpack}: {'; '.join(detection.reasons)}")
         run_image = services.run_image()
-        buildpack = registry.buildpack(detection.buildpack)
+        buildpack = registry.buildpack(detection.buildpack, request.host_env)
         layers_dir = tmpdir / "layers"
         layers_dir.mkdir()
         ctx = BuildContext(

@@ -8,6 +8,7 @@ importing the lifecycle imports no buildpack until it is needed.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from typing import Any
 
 from builder.lifecycle.contract import Buildpack, Detector
@@ -21,14 +22,17 @@ BUILDPACKS: dict[str, str] = {
 }
 
 
-def _load(spec: str) -> Any:
+def _class(spec: str) -> Any:
     module, _, name = spec.partition(":")
-    return getattr(importlib.import_module(module), name)()
+    return getattr(importlib.import_module(module), name)
 
 
 def detectors() -> list[Detector]:
-    return [_load(spec) for spec in DETECTORS]
+    return [_class(spec)() for spec in DETECTORS]
 
 
-def buildpack(buildpack_id: str) -> Buildpack:
-    return _load(BUILDPACKS[buildpack_id])  # type: ignore[no-any-return]
+def buildpack(buildpack_id: str, host_env: Mapping[str, str]) -> Buildpack:
+    """The buildpack, configured from the host environment when it wants that (registries, CAs)."""
+    cls = _class(BUILDPACKS[buildpack_id])
+    from_environ = getattr(cls, "from_environ", None)
+    return from_environ(host_env) if from_environ else cls()  # type: ignore[no-any-return]
