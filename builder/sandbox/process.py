@@ -1,26 +1,53 @@
-"""Run one command, streaming its output line by line and keeping the tail for the error message."""
+"""Run one command, streaming its output line by line and keeping the tail for the error message.
+
+stdout and stderr are read by two threads, so their relative order is only as good as
+arrival; a command that floods stdout must not push its actual error out of the
+message, so the last stderr lines are always kept beside the last lines overall.
+"""
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import threading
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import IO
 
 from builder.errors import BuildError
 
 TAIL_LINES = 20
+STDERR_LINES = 10
 
 Log = Callable[[str], None]
+
+
+class _Tail:
+    """The last lines overall and the last stderr lines, each numbered by arrival."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.counter: Iterator[int] = itertools.count()
+        self.all: deque[tuple[int, str]] = deque(maxlen=TAIL_LINES)
+        self.err: deque[tuple[int, str]] = deque(maxlen=STDERR_LINES)
+
+    def add(self, text: str, is_err: bool, log: Log | None) -> None:
+        with self.lock:
+            item = (next(self.counter), text)
+            self.all.append(item)
+            if is_err:
+                self.err.append(item)
+            if log:
+                log(text)
+
+    def text(self) -> str:
+        return "\n".join(text for _, text in sorted(set(self.all) | set(self.err))) or "(no output)"
 
 
 def run_streaming(
     argv: Sequence[str], *, what: str, cwd: str | None, env: Mapping[str, str], log: Log | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run `argv`; each output line goes to `log`; a non-zero exit raises BuildError with the last lines."""
-    tail: deque[str] = deque(maxlen=TAIL_LINES)
-    lock = threading.Lock()
     try:
         proc = subprocess.Popen(
             list(argv), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -29,10 +56,11 @@ def run_streaming(
     except OSError as exc:
         raise BuildError(f"{what} could not start: {exc.strerror or exc}", f"is '{argv[0]}' installed?") from exc
     assert proc.stdout is not None and proc.stderr is not None
+    tail = _Tail()
     out: list[str] = []
     err: list[str] = []
-    readers = [threading.Thread(target=_pump, args=(stream, kept, tail, lock, log), daemon=True)
-               for stream, kept in ((proc.stdout, out), (proc.stderr, err))]  # fmt: skip
+    readers = [threading.Thread(target=_pump, args=(stream, kept, is_err, tail, log), daemon=True)
+               for stream, kept, is_err in ((proc.stdout, out, False), (proc.stderr, err, True))]  # fmt: skip
     for reader in readers:
         reader.start()
     code = proc.wait()
@@ -40,17 +68,12 @@ def run_streaming(
         reader.join()
     if code != 0:
         how = f"exit {code}" if code > 0 else f"killed by signal {-code}"
-        last = "\n".join(tail) or "(no output)"
-        raise BuildError(f"{what} failed ({how})", f"the last lines of its output:\n{last}")
+        raise BuildError(f"{what} failed ({how})", f"the last lines of its output:\n{tail.text()}")
     return subprocess.CompletedProcess(list(argv), code, "".join(out), "".join(err))
 
 
-def _pump(stream: IO[str], kept: list[str], tail: deque[str], lock: threading.Lock, log: Log | None) -> None:
+def _pump(stream: IO[str], kept: list[str], is_err: bool, tail: _Tail, log: Log | None) -> None:
     with stream:
         for line in stream:
             kept.append(line)
-            text = line.rstrip("\n")
-            with lock:
-                tail.append(text)
-                if log:
-                    log(text)
+            tail.add(line.rstrip("\n"), is_err, log)
