@@ -123,13 +123,25 @@ class Repository:
         raise self.client.fail(response, what, repository=self.name)
 
     def finish_upload(self, location: httpx.URL, digest: Digest, size: int, body: Iterable[bytes]) -> None:
-        """One streamed PUT `?digest=` closing the session; a lost session raises TryAgain."""
+        """One streamed PATCH with the bytes, then PUT `?digest=` to commit; a lost session raises TryAgain.
+
+        PATCH-then-PUT is what docker, podman and go-containerregistry send, so
+        every registry accepts it (not all take a body on the closing PUT).
+        """
         what = f"the upload of blob {digest.short} to {self.name}"
-        request = self.client.http.build_request(
-            "PUT", location.copy_merge_params({"digest": str(digest)}), content=body,
+        patch = self.client.http.build_request(
+            "PATCH", location, content=body,
             headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)})
-        response = self.client.send_once(request, what=what)
-        if response.status_code in (201, 204):
+        response = self.client.send_once(patch, what=what)
+        self._expect_upload(response, (202, 204), what)
+        if response.headers.get("location"):
+            location = resolve_location(response.request.url, response.headers["location"])
+        commit = self.client.http.build_request("PUT", location.copy_merge_params({"digest": str(digest)}),
+                                                headers={"Content-Length": "0"})
+        self._expect_upload(self.client.send_once(commit, what=what), (201, 204), what)
+
+    def _expect_upload(self, response: httpx.Response, ok: tuple[int, ...], what: str) -> None:
+        if response.status_code in ok:
             return
         error = self.client.fail(response, what, repository=self.name)
         if response.status_code == 404:  # BLOB_UPLOAD_UNKNOWN: the session expired or was lost

@@ -3,10 +3,10 @@
 HEAD first (present → nothing to do); then, when the blob is known to live
 in another repository of the same registry, a cross-repository mount (201
 means done; 202 means refused but an upload session was opened, which we
-use); else POST for a session and one streamed PUT `?digest=`. The body is
-read from the layer in chunks with Content-Length set — never the whole
-layer in memory — and checked against the digest before its last chunk is
-sent, so a corrupt local blob is never committed. Any transient failure
+use); else POST for a session, one streamed PATCH and a closing PUT
+`?digest=`. The body is read from the layer in chunks with Content-Length
+set — never the whole layer in memory — and checked against the digest
+before its last chunk is sent, so a corrupt local blob is never committed. Any transient failure
 restarts the whole session, within the retry policy.
 """
 

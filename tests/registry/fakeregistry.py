@@ -53,6 +53,7 @@ class FakeRegistry:
     repo_blobs: dict[str, set[str]] = field(default_factory=dict)
     manifests: dict[tuple[str, str], tuple[bytes, str]] = field(default_factory=dict)
     uploads: dict[str, str] = field(default_factory=dict)
+    upload_data: dict[str, bytes] = field(default_factory=dict)
     tokens: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
     log: list[httpx.Request] = field(default_factory=list)
     faults: list[tuple[str, str, Fault]] = field(default_factory=list)
@@ -226,14 +227,20 @@ class FakeRegistry:
         return self._upload(request, upload_id)
 
     def _upload(self, request: httpx.Request, upload_id: str) -> httpx.Response:
-        if request.method != "PUT":
+        if request.method not in ("PATCH", "PUT"):
             return _error(405, "UNSUPPORTED")
-        name = self.uploads.pop(upload_id, None)
-        if name is None:
+        if upload_id not in self.uploads:
             return _error(404, "BLOB_UPLOAD_UNKNOWN")
         if request.url.params.get("_state") != "opaque+state":
             return _error(400, "BLOB_UPLOAD_INVALID")
-        digest, data = request.url.params.get("digest", ""), request.content
+        name = self.uploads[upload_id]
+        self.upload_data[upload_id] = self.upload_data.get(upload_id, b"") + request.content
+        if request.method == "PATCH":
+            base = f"https://{self.upload_host}/upload" if self.upload_host else f"/v2/{name}/blobs/uploads"
+            return httpx.Response(202, headers={"Location": f"{base}/{upload_id}?_state=opaque%2Bstate",
+                                                "Range": f"0-{len(self.upload_data[upload_id]) - 1}"})
+        del self.uploads[upload_id]
+        digest, data = request.url.params.get("digest", ""), self.upload_data.pop(upload_id)
         if _digest(data) != digest:
             return _error(400, "DIGEST_INVALID")
         self.blobs[digest] = data

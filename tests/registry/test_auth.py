@@ -166,7 +166,7 @@ def test_403_is_an_auth_error_saying_denied(tmp_path: Path, store: BlobStore) ->
 def test_a_token_expiring_mid_upload_restarts_the_session_with_a_new_token(tmp_path: Path,
                                                                             store: BlobStore) -> None:
     fake = bearer()
-    fake.revoke_on = ("PUT", "/blobs/uploads/")  # the streamed body cannot be replayed after the 401
+    fake.revoke_on = ("PATCH", "/blobs/uploads/")  # the streamed body cannot be replayed after the 401
     image = make_image(tmp_path, store, {"a": b"a" * 100_000})
     result = push_to_registry(image, parse_registry_ref("registry.test/team/app:v1"), context(store),
                               fake_options(fake, ALICE, parallel_uploads=1))

@@ -82,11 +82,13 @@ def test_push_then_pull_with_storage_redirects_and_absolute_upload_locations(sto
     progress = Progress()
     result = push_to_registry(image, REF, context(store, progress=progress), fake_options(fake, ALICE))
     assert result.count("uploaded") == 3
-    puts = fake.requests("PUT", host="uploads.test")
-    assert len(puts) == 3 and all(p.url.params["_state"] == "opaque+state" for p in puts)
-    for put in puts:  # streamed with a length, not chunked and not buffered by us
-        assert "transfer-encoding" not in put.headers and int(put.headers["content-length"]) > 0
-        assert "authorization" not in put.headers  # the token is for registry.test only
+    patches, puts = fake.requests("PATCH", host="uploads.test"), fake.requests("PUT", host="uploads.test")
+    assert len(patches) == len(puts) == 3
+    assert all(r.url.params["_state"] == "opaque+state" for r in patches + puts)
+    for patch in patches:  # streamed with a length, not chunked and not buffered by us
+        assert "transfer-encoding" not in patch.headers and int(patch.headers["content-length"]) > 0
+    assert all(put.content == b"" and put.url.params["digest"].startswith("sha256:") for put in puts)
+    assert all("authorization" not in r.headers for r in patches + puts)  # the token is for registry.test only
     assert progress.kinds("upload") == {layer.digest.short for layer in image.layers} | {
         image.config_descriptor.digest.short}
     manifest_put = fake.requests("PUT", host="registry.test", path="/manifests/")[-1]
@@ -155,9 +157,11 @@ def test_layers_from_another_repository_are_mounted_or_uploaded_into_the_session
     httpx.RemoteProtocolError("peer closed connection without sending complete message body"),
     httpx.WriteError("broken pipe"),
 ])
-def test_a_failed_upload_restarts_the_whole_session(store: BlobStore, image: Image, fault: object) -> None:
+@pytest.mark.parametrize("method", ["PATCH", "PUT"])
+def test_a_failed_upload_restarts_the_whole_session(store: BlobStore, image: Image, fault: object,
+                                                    method: str) -> None:
     fake = FakeRegistry()
-    fake.inject("PUT", "/blobs/uploads/", fault)  # type: ignore[arg-type]
+    fake.inject(method, "/blobs/uploads/", fault)  # type: ignore[arg-type]
     result = push_to_registry(image, REF, context(store), fake_options(fake))
     assert result.count("uploaded") == 3
     assert len(fake.requests("POST")) == 4  # one blob needed a second session
