@@ -16,7 +16,7 @@ the caller passes `RegistryOptions` itself. Modules, one job each:
     connect    scheme (HTTP for loopback/insecure), trust and scopes for a ref
     repository the distribution-spec endpoints of one repository
     blobreader a verifying, resuming blob download stream
-    upload     one blob: HEAD, mount, or POST + streamed PUT
+    upload     one blob: HEAD, mount, or POST + streamed PATCH + PUT
     pull, push the image-level flows
 """
 
