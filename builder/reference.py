@@ -77,7 +77,8 @@ class ArchiveRef:
     name: RegistryRef | None = None
 
     def __str__(self) -> str:
-        return f"docker-archive:{self.path}" + (f":{self.name}" if self.name else "")
+        name = f":{self.name.familiar}:{self.name.tag or 'latest'}" if self.name else ""
+        return f"docker-archive:{self.path}{name}"
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ class DaemonRef:
     name: RegistryRef
 
     def __str__(self) -> str:
-        return f"docker-daemon:{self.name}"
+        return f"docker-daemon:{self.name.familiar}:{self.name.tag or 'latest'}"
 
 
 Reference = RegistryRef | LayoutRef | ArchiveRef | DaemonRef
