@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -10,6 +13,8 @@ import pytest
 from builder.errors import StackError
 from builder.image.blobs import BlobStore
 from builder.stack import default_run_image, open_archive
+from builder.stack.debian import Release
+from builder.stack.stackcache import ensure, newest
 from builder.transport import Context
 
 OFFLINE_MIRROR = "http://127.0.0.1:9/debian"  # the discard port: connection refused
@@ -39,3 +44,33 @@ def test_offline_with_nothing_cached_says_so(tmp_path: Path) -> None:
     with httpx.Client(timeout=10) as client, pytest.raises(StackError, match="cannot be reached") as caught:
         default_run_image(tmp_path, open_archive(tmp_path, client, mirror=OFFLINE_MIRROR), Context(BlobStore(tmp_path)))
     assert "--run-image" in caught.value.hint
+
+
+def test_concurrent_callers_make_a_stack_once(tmp_path: Path) -> None:
+    release = Release("stable", "trixie", "13.1", datetime(2025, 9, 6, tzinfo=UTC), None, ("amd64",), ("main",),
+                      True, {})  # fmt: skip
+    calls: list[int] = []
+
+    def make(directory: Path) -> None:
+        calls.append(1)
+        time.sleep(0.3)
+        (directory / "rootfs").mkdir()
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: ensure(tmp_path, "k1", release, make), range(4)))
+    assert len(calls) == 1
+    assert {r.path for r in results} == {tmp_path / "k1"} and (tmp_path / "k1" / "rootfs").is_dir()
+    assert not list(tmp_path.glob(".make-*"))
+
+
+def test_a_failed_make_leaves_nothing_behind(tmp_path: Path) -> None:
+    release = Release("stable", "trixie", "13.1", datetime(2025, 9, 6, tzinfo=UTC), None, (), (), True, {})
+
+    def broken(directory: Path) -> None:
+        (directory / "half").write_text("x")
+        raise StackError("download failed")
+
+    with pytest.raises(StackError):
+        ensure(tmp_path, "k2", release, broken)
+    assert not (tmp_path / "k2").exists() and not list(tmp_path.glob(".make-*"))
+    assert newest(tmp_path) is None

@@ -15,7 +15,14 @@ import pytest
 
 from builder.image.blobs import BlobStore
 from builder.image.image import Image
-from builder.stack import DEFAULT_RUN_PACKAGES, RUN_EXCLUDE, create_run_image, installed_packages, open_archive
+from builder.stack import (
+    DEFAULT_RUN_PACKAGES,
+    RUN_EXCLUDE,
+    create_run_image,
+    installed_packages,
+    open_archive,
+    package_layer,
+)
 from tests.e2e.cli import dockless
 from tests.infra.docker_engine import docker_rmi, docker_run_output
 from tests.infra.registry import Registry
@@ -131,3 +138,15 @@ def test_pushed_with_auth_and_run_by_docker(registry: Registry, docker_config: P
         assert tls.strip() == "true true"
     finally:
         docker_rmi(pinned)
+
+
+def test_package_layer_adds_only_what_the_stack_lacks(image: Image, tmp_path: Path) -> None:
+    with httpx.Client(timeout=120) as client:
+        layer = package_layer(open_archive(tmp_path, client), ["jq"], store=BlobStore(tmp_path), base=image)
+    with layer.open() as f, tarfile.open(fileobj=io.BytesIO(gzip.decompress(f.read()))) as tar:
+        names = set(tar.getnames())
+    assert "usr/bin/jq" in names
+    added = {n.rsplit("/", 1)[1] for n in names if n.startswith("var/lib/dpkg/status.d/")}
+    assert "jq" in added and "libjq1" in added
+    assert not added & set(installed_packages(labels(image)))  # libc6 and friends come from the base
+    assert "var/lib/dpkg/status" not in names
