@@ -18,7 +18,7 @@ from builder.image.blobs import BlobStore
 from builder.image.digest import Digest
 from builder.image.image import Image
 from builder.image.layer import Layer
-from builder.image.media import INDEXES, OCI_INDEX, Descriptor, Platform
+from builder.image.media import INDEXES, OCI_INDEX, Descriptor, Platform, choose_platform
 from builder.reference import LayoutRef
 from builder.transport import Context
 
@@ -62,17 +62,8 @@ def _select(root: Path, index: dict[str, Any], tag: str | None, platform: Platfo
     desc = chosen[0]
     if desc.media_type in INDEXES:
         nested = json.loads(_blob_path(root, desc.digest).read_bytes())
-        return _select_platform(nested, platform, str(root))
+        return choose_platform(nested, platform, str(root))
     return desc
-
-
-def _select_platform(index: dict[str, Any], platform: Platform, where: str) -> Descriptor:
-    manifests = [Descriptor.from_json(m) for m in index.get("manifests", [])]
-    for d in manifests:
-        if d.platform and platform.matches(d.platform):
-            return d
-    have = ", ".join(str(d.platform) for d in manifests if d.platform) or "none"
-    raise NotFoundError(f"{where} has no image for {platform}", f"platforms there: {have}; use --platform")
 
 
 def _file_opener(path: Path):  # type: ignore[no-untyped-def]

@@ -75,52 +75,30 @@ class Image:
 
 def make_image(config: Mapping[str, Any], layers: Iterable[Layer], media_type: str = OCI_MANIFEST,
                annotations: Mapping[str, str] | None = None) -> Image:
-    """Serialise a config and layers into a new image, setting rootfs.diff_ids.
-
-    Layer media types are translated into the manifest's family (OCI or
-    Docker v2.2) so a Docker-based run image stays a valid Docker manifest.
-    """
-    if media_type not in (OCI_MANIFEST, DOCKER_MANIFEST):
-        raise UsageError(f"cannot write a manifest of type {media_type}")
+    """Serialise a config and layers into a new image, setting rootfs.diff_ids."""
     layer_list = tuple(layers)
     cfg = dict(config)
     cfg["rootfs"] = {"type": "layers", "diff_ids": [str(layer.diff_id) for layer in layer_list]}
-    config_bytes = canonical_json(cfg)
-    family = TO_DOCKER if media_type == DOCKER_MANIFEST else TO_OCI
-    layer_descs = []
-    fixed_layers = []
-    for layer in layer_list:
-        mt = family.get(layer.media_type, layer.media_type)
-        d = Descriptor(mt, layer.digest, layer.size, layer.descriptor.annotations)
-        layer_descs.append(d.to_json())
-        fixed_layers.append(layer if mt == layer.media_type else Layer(d, layer.diff_id, layer.opener, layer.origin))
-    manifest: dict[str, Any] = {
-        "schemaVersion": 2,
-        "mediaType": media_type,
-        "config": {
-            "mediaType": DOCKER_CONFIG if media_type == DOCKER_MANIFEST else OCI_CONFIG,
-            "digest": str(Digest.of(config_bytes)),
-            "size": len(config_bytes),
-        },
-        "layers": layer_descs,
-    }
-    if annotations:
-        manifest["annotations"] = dict(annotations)
-    return Image(canonical_json(manifest), config_bytes, tuple(fixed_layers))
+    return image_from_config(canonical_json(cfg), layer_list, media_type, annotations)
 
 
-def image_from_config(config_bytes: bytes, layers: Iterable[Layer], media_type: str = OCI_MANIFEST) -> Image:
-    """An image around an existing raw config (kept byte-for-byte, so the image ID holds).
+def image_from_config(config_bytes: bytes, layers: Iterable[Layer], media_type: str = OCI_MANIFEST,
+                      annotations: Mapping[str, str] | None = None) -> Image:
+    """An image around a raw config, kept byte for byte (so the image ID holds).
 
-    Used where a medium stores no manifest (docker-archive, the daemon).
+    Used directly where a medium stores no manifest (docker-archive, the
+    daemon). Layer media types are translated into the manifest's family (OCI
+    or Docker v2.2) so a Docker-based run image stays a valid Docker manifest.
     """
-    layer_list = tuple(layers)
+    if media_type not in (OCI_MANIFEST, DOCKER_MANIFEST):
+        raise UsageError(f"cannot write a manifest of type {media_type}")
     family = TO_DOCKER if media_type == DOCKER_MANIFEST else TO_OCI
     fixed = tuple(
-        Layer(Descriptor(family.get(l.media_type, l.media_type), l.digest, l.size), l.diff_id, l.opener, l.origin)
-        for l in layer_list
+        Layer(Descriptor(family.get(l.media_type, l.media_type), l.digest, l.size, l.descriptor.annotations),
+              l.diff_id, l.opener, l.origin)
+        for l in layers
     )
-    manifest = {
+    manifest: dict[str, Any] = {
         "schemaVersion": 2,
         "mediaType": media_type,
         "config": {
@@ -130,6 +108,8 @@ def image_from_config(config_bytes: bytes, layers: Iterable[Layer], media_type: 
         },
         "layers": [l.descriptor.to_json() for l in fixed],
     }
+    if annotations:
+        manifest["annotations"] = dict(annotations)
     return Image(canonical_json(manifest), config_bytes, fixed)
 
 

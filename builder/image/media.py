@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from builder.errors import UsageError
+from builder.errors import NotFoundError, UsageError
 from builder.image.digest import Digest
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -98,3 +98,14 @@ class Descriptor:
         if self.platform:
             d["platform"] = self.platform.to_json()
         return d
+
+
+def choose_platform(index: Mapping[str, Any], wanted: Platform, name: str) -> Descriptor:
+    """The first index entry for `wanted`; NotFoundError listing what the index offers."""
+    entries = [Descriptor.from_json(m) for m in index.get("manifests") or []]
+    for entry in entries:
+        if entry.platform is not None and wanted.matches(entry.platform):
+            return entry
+    offered = sorted({str(e.platform) for e in entries if e.platform and e.platform.os != "unknown"})
+    raise NotFoundError(f"{name} has no image for {wanted} (it has {', '.join(offered) or 'no platforms'})",
+                        "choose one of those with --platform")

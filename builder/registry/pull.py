@@ -14,12 +14,12 @@ import json
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
-from builder.errors import IntegrityError, NotFoundError, RegistryError
+from builder.errors import IntegrityError, RegistryError
 from builder.image.blobs import BlobStore
 from builder.image.digest import Digest
 from builder.image.image import Image
 from builder.image.layer import Layer, Origin
-from builder.image.media import INDEXES, MANIFESTS, Descriptor, Platform
+from builder.image.media import INDEXES, MANIFESTS, Descriptor, Platform, choose_platform
 from builder.reference import RegistryRef
 from builder.registry.repository import Repository
 
@@ -44,17 +44,6 @@ def pull_image(repo: Repository, ref: RegistryRef, platform: Platform, store: Bl
     config_desc = Descriptor.from_json(doc["config"])
     config_bytes = repo.blob_bytes(config_desc)
     return Image(data, config_bytes, _layers(repo, ref, doc, config_bytes, store))
-
-
-def choose_platform(index: dict[str, Any], wanted: Platform, name: str) -> Descriptor:
-    """The first index entry for `wanted`; NotFoundError listing what the index offers."""
-    entries = [Descriptor.from_json(m) for m in index.get("manifests") or []]
-    for entry in entries:
-        if entry.platform is not None and wanted.matches(entry.platform):
-            return entry
-    offered = sorted({str(e.platform) for e in entries if e.platform and e.platform.os != "unknown"})
-    raise NotFoundError(f"{name} has no image for {wanted} (it has {', '.join(offered) or 'no platforms'})",
-                        "choose one of those with --platform")
 
 
 def _layers(repo: Repository, ref: RegistryRef, manifest: dict[str, Any], config_bytes: bytes,
