@@ -1,6 +1,7 @@
 """Where build commands run: the bubblewrap sandbox in the stack's build root, or the host.
 
-    executor = select_executor(rootfs, workspace, env=os.environ, log=out.debug, notice=out.log)
+    executor = select_executor(lambda: default_build_root(cache, archive), workspace, env=os.environ,
+                               log=out.debug, notice=out.log)
     executor.run(["npm", "ci"], what="npm ci", env={"PATH": "/layers/nodejs/node/bin:" + PATH},
                  mounts=[Mount(node_dir, "/layers/nodejs/node", writable=False)])
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 from .bwrap import HOME, PATH, BwrapExecutor
 from .host import HostExecutor, translator
 from .process import run_streaming
-from .select import Mode, select_executor
+from .select import Mode, probe_bwrap, select_executor
 from .trust import CA_VARIABLES, DEBIAN_BUNDLE, PROXY_VARIABLES, HostTrust
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "HostExecutor",
     "HostTrust",
     "Mode",
+    "probe_bwrap",
     "run_streaming",
     "select_executor",
     "translator",

@@ -2,12 +2,15 @@
 
 bubblewrap needs user namespaces, which an unprivileged container (a Tekton step,
 a CI job in Docker) usually lacks. One trivial command tells; when it fails the
-build still works, on the host, and says so once.
+build still works, on the host, and says so once. The build root may be passed as a
+function: it is then only made (a download of over 100 MB the first time) once
+bubblewrap has been seen to work on the host's own root.
 """
 
 from __future__ import annotations
 
 import shutil
+import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Literal
@@ -23,7 +26,7 @@ Mode = Literal["auto", "sandbox", "host"]
 
 
 def select_executor(
-    rootfs: Path | None,
+    rootfs: Path | Callable[[], Path] | None,
     workspace: Path,
     *,
     env: Mapping[str, str],
@@ -34,6 +37,7 @@ def select_executor(
 ) -> Executor:
     """A sandbox in `rootfs` if it works (or `mode` says so), else the host; `notice` hears about a fallback.
 
+    `rootfs` may be a function that makes it, called only when the sandbox can run here.
     `env` is the host environment (read once, here): it gives the CA bundle, proxy variables and,
     for the host executor, PATH.
     """
@@ -47,13 +51,29 @@ def select_executor(
         bwrap = shutil.which("bwrap", path=env.get("PATH"))
         why = "bwrap is not installed"
         if bwrap is not None:
-            sandbox = BwrapExecutor(rootfs, workspace, trust=trust, log=log, home=home, bwrap=bwrap)
-            failure = sandbox.probe()
+            failure = probe_bwrap(bwrap)
             if failure is None:
-                return sandbox
+                root = rootfs() if callable(rootfs) else rootfs
+                sandbox = BwrapExecutor(root, workspace, trust=trust, log=log, home=home, bwrap=bwrap)
+                failure = sandbox.probe()
+                if failure is None:
+                    return sandbox
             why = f"bwrap does not work here ({failure})"
     if mode == "sandbox":
         raise UsageError(f"the build sandbox is not available: {why}", "install bubblewrap and allow user namespaces, or build on the host")
     if notice:
         notice(f"{why}; build commands run on the host")
     return host
+
+
+def probe_bwrap(bwrap: str = "bwrap") -> str | None:
+    """None when bwrap can make the namespaces the sandbox needs, over the host's own root; else why not."""
+    argv = [bwrap, "--unshare-user", "--uid", "1000", "--gid", "1000", "--unshare-pid", "--ro-bind", "/", "/",
+            "--proc", "/proc", "--dev", "/dev", "true"]  # fmt: skip
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return str(exc)
+    if proc.returncode != 0:
+        return (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
+    return None
