@@ -7,7 +7,7 @@ Docker daemon. This is the only module that knows all four.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +33,9 @@ class Context:
     insecure_registries: frozenset[str] = frozenset()
     docker_config: Path | None = None
     progress: ProgressFn = no_progress
+    # The process environment as the CLI saw it (credentials via HOME/DOCKER_CONFIG,
+    # SSL_CERT_FILE, PATH for credential helpers); None = this process's own.
+    environ: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -40,5 +40,6 @@ def make_context(verbose: bool, cache_dir: str | None, insecure: tuple[str, ...]
         insecure_registries=frozenset(insecure),
         docker_config=Path(config_dir) if config_dir else None,
         progress=out.progress,
+        environ=dict(os.environ),
     )
     return ctx, out

@@ -3,9 +3,10 @@
     read_registry(ref, ctx)          -> Image           (lazy, verified layer streams)
     write_registry(image, ref, ctx)  -> RegistryRef     (pinned REPO@sha256:…)
 
-This is the package's edge: here, and only here, the process environment is
-read (DOCKER_CONFIG, HOME, SSL_CERT_FILE, PATH for credential helpers) unless
-the caller passes `RegistryOptions` itself. Modules, one job each:
+This is the package's edge: here, and only here, the environment is consulted
+(DOCKER_CONFIG, HOME, SSL_CERT_FILE, PATH for credential helpers) — the
+snapshot in `ctx.environ` the CLI took — unless the caller passes
+`RegistryOptions` itself. Modules, one job each:
 
     keychain   credentials from a docker config.json / credential helpers
     challenge  WWW-Authenticate parsing
@@ -49,7 +50,9 @@ __all__ = [
 
 
 def _options(ctx: Context, options: RegistryOptions | None) -> RegistryOptions:
-    return options if options is not None else RegistryOptions.from_env(os.environ, ctx.docker_config)
+    if options is not None:
+        return options
+    return RegistryOptions.from_env(ctx.environ if ctx.environ is not None else os.environ, ctx.docker_config)
 
 
 def read_registry(ref: RegistryRef, ctx: Context, options: RegistryOptions | None = None) -> Image:
