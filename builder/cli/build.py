@@ -52,8 +52,9 @@ def command(source: str, revision: str | None, subdir: str | None, env: tuple[st
         return default_run_image(cache_root, archive, ctx, log=out.log)
 
     def executor(workspace: Path) -> Executor:
-        rootfs = default_build_root(cache_root, archive, log=out.log)
-        return select_executor(rootfs, workspace, env=os.environ, log=out.debug, notice=out.log)
+        # The build root (~130 MB of .debs) is made only if the sandbox can run here.
+        return select_executor(lambda: default_build_root(cache_root, archive, log=out.log), workspace,
+                               env=os.environ, log=out.debug, notice=out.log)
 
     with client:
         report = build(
