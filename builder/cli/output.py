@@ -1,20 +1,32 @@
 """Everything the CLI prints to stderr: logs, progress, errors.
 
 stdout is reserved for results (the last line of a build is REPO@sha256:…),
-so pipes and Tekton steps can read it; all chatter goes to stderr, as rich
-progress bars on a terminal and plain lines otherwise.
+so pipes and Tekton steps can read it; all chatter goes to stderr. On a
+terminal, transfers show as rich progress bars; otherwise (CI logs) a big
+transfer prints a plain line at most every few seconds and when it ends.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TransferSpeedColumn
 
 from builder.errors import DocklessError
+
+PLAIN_EVERY = 5.0          # seconds between plain progress lines for one item
+PLAIN_MIN_BYTES = 5 << 20  # smaller transfers are not worth a progress line in a log
+
+
+def _amount(done: int, total: int) -> str:
+    if total >= 10_000:
+        return f"{done / 1e6:.1f}/{total / 1e6:.1f} MB"
+    return f"{done}/{total}" if total else str(done)
 
 
 @dataclass
@@ -22,6 +34,9 @@ class Output:
     verbose: bool = False
     console: Console = field(default_factory=lambda: Console(stderr=True, highlight=False, soft_wrap=True))
     _last: dict[str, float] = field(default_factory=dict)
+    _bars: Progress | None = None
+    _tasks: dict[str, TaskID] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def interactive(self) -> bool:
@@ -29,31 +44,64 @@ class Output:
 
     def log(self, message: str) -> None:
         """A step the user should see ("cloning …", "pushing …")."""
-        self.console.print(f"[bold cyan]»[/] {escape(message)}" if self.interactive else f"» {message}", markup=self.interactive)
+        if self.interactive:
+            self.console.print(f"[bold cyan]»[/] {escape(message)}")
+        else:
+            self.console.print(f"» {message}", markup=False)
 
     def debug(self, message: str) -> None:
+        """Details (build output) shown with --verbose."""
         if self.verbose:
             self.console.print(message, markup=False, style="dim" if self.interactive else None)
 
     def progress(self, what: str, done: int, total: int) -> None:
-        """Throttled progress lines: at most one per item per second, plus the final one."""
+        """Progress of one item (a blob upload, a download); safe to call from several threads."""
+        with self._lock:
+            if self.interactive:
+                self._bar(what, done, total)
+            else:
+                self._plain(what, done, total)
+
+    def _bar(self, what: str, done: int, total: int) -> None:
+        if self._bars is None:
+            self._bars = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                                  TransferSpeedColumn(), console=self.console, transient=True)
+            self._bars.start()
+        task = self._tasks.get(what)
+        if task is None:
+            task = self._tasks[what] = self._bars.add_task(what, total=total or None)
+        self._bars.update(task, completed=done, total=total or None)
+        if total and done >= total:
+            self._bars.remove_task(task)
+            del self._tasks[what]
+            if not self._tasks:
+                self._bars.stop()
+                self._bars = None
+
+    def _plain(self, what: str, done: int, total: int) -> None:
+        final = bool(total) and done >= total
+        if total < PLAIN_MIN_BYTES and not self.verbose:
+            return
         now = time.monotonic()
-        final = total and done >= total
-        if not final and now - self._last.get(what, 0) < 1.0:
+        if not final and now - self._last.get(what, 0.0) < PLAIN_EVERY:
             return
         self._last[what] = now
-        if self.verbose or final:
-            amount = f"{done}/{total}" if total else f"{done}"
-            self.debug(f"  {what}: {amount}")
+        self.console.print(f"  {what}: {_amount(done, total)}", markup=False)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._bars is not None:
+                self._bars.stop()
+                self._bars = None
 
     def error(self, err: DocklessError) -> None:
-        out = self.console
+        self.close()
         if self.interactive:
-            out.print(f"[bold red]error:[/] {escape(err.message)}", markup=True, highlight=False)
-            out.print(f"[yellow]hint:[/] {escape(err.hint)}", markup=True, highlight=False)
+            self.console.print(f"[bold red]error:[/] {escape(err.message)}")
+            self.console.print(f"[yellow]hint:[/] {escape(err.hint)}")
         else:
-            out.print(f"error: {err.message}", markup=False)
-            out.print(f"hint: {err.hint}", markup=False)
+            self.console.print(f"error: {err.message}", markup=False)
+            self.console.print(f"hint: {err.hint}", markup=False)
 
 
 def result(line: str) -> None:
