@@ -53,7 +53,8 @@ def test_example_builds_pushes_and_serves(example: str, publish, registry: Regis
     digest = pinned.split("@")[1]
     assert registry.manifest_digest(repo_name, "v1") == digest
 
-    body = run_container(pinned, docker_config=docker_config)
+    # Knative may give the app a read-only root file system (all but /tmp)
+    body = run_container(pinned, docker_config=docker_config, extra_args=("--read-only", "--tmpfs", "/tmp"))
     assert EXPECTED[example] in body
 
     config = config_of(registry, repo_name, digest)
@@ -242,3 +243,33 @@ def test_killed_build_leaves_a_usable_cache_and_concurrent_builds_share_it(publi
     digests = {o[0].strip().splitlines()[-1].split("@")[1] for o in outs}
     assert len(digests) == 1
     assert registry.tags(repo_name) == ["a", "b"]
+
+
+def test_sigterm_reaches_the_app(publish, registry: Registry, docker_config: Path,  # type: ignore[no-untyped-def]
+                                 build_cache: Path, repo_name: str, docker_engine: object) -> None:
+    """The start command runs node as PID 1, so `docker stop` ends the app by SIGTERM (exit 0), not SIGKILL (137)."""
+    import secrets
+    import urllib.request
+
+    from tests.infra.docker_engine import docker
+    from tests.infra.procs import free_port
+
+    _, url = publish("nodejs-express")
+    run = dockless("build", url, "--image", f"{registry.host}/{repo_name}:v1",
+                   docker_config=docker_config, cache_dir=build_cache)
+    assert run.code == 0, run.stderr
+    name, port = f"dockless-test-{secrets.token_hex(4)}", free_port()
+    docker("run", "-d", "--name", name, "--network", "host", "-e", f"PORT={port}", run.last_line,
+           docker_config=docker_config)
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        docker("stop", "-t", "30", name)
+        state = json.loads(docker("inspect", name).stdout)[0]["State"]
+        assert state["ExitCode"] == 0, state
+    finally:
+        docker("rm", "-f", name, check=False)
