@@ -11,7 +11,9 @@ import httpx
 from builder.cli.common import common_options, make_context
 from builder.cli.output import result
 from builder.cli.sourceopts import parse_env, source_options
+from builder.errors import UsageError
 from builder.image.image import Image
+from builder.image.media import Platform
 from builder.lifecycle.contract import Executor
 from builder.lifecycle.pipeline import BuildRequest, Services, build
 from builder.sandbox import select_executor
@@ -27,7 +29,7 @@ from builder.transport import read_image
               help="Where to write: host/repo:tag, oci:DIR[:TAG], docker-archive:FILE[:NAME:TAG], docker-daemon:NAME:TAG.")
 @click.option("--run-image", metavar="REF", help="Base image to build on [default: the built-in Debian stack].")
 @click.option("--digest-file", type=click.Path(dir_okay=False), help="Write sha256:<hex> (no newline) here.")
-@common_options
+@common_options(platform_default=None)
 def command(source: str, revision: str | None, subdir: str | None, env: tuple[str, ...], image_ref: str,
             run_image: str | None, digest_file: str | None, verbose: bool, cache_dir: str | None,
             insecure: tuple[str, ...], platform: str) -> None:
@@ -36,13 +38,18 @@ def command(source: str, revision: str | None, subdir: str | None, env: tuple[st
     The last line of stdout is REPO@sha256:<digest>; progress goes to stderr.
     """
     ctx, out = make_context(verbose, cache_dir, insecure, platform)
+    host = Platform.host()
+    if ctx.platform.architecture != host.architecture:
+        raise UsageError(f"building for {ctx.platform} on a {host} machine is not supported",
+                         "build on a machine of that architecture (build commands run natively), "
+                         "or leave out --platform")
     dest = parse_reference(image_ref)
     base_ref = parse_reference(run_image) if run_image else None
     build_env = parse_env(env)
     cache_root = ctx.store.root
 
     client = httpx.Client(timeout=httpx.Timeout(60, connect=20))
-    archive = open_archive(cache_root, client)
+    archive = open_archive(cache_root, client, arch=host.architecture)
 
     def base() -> Image:
         if base_ref is not None:

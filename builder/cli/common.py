@@ -18,10 +18,10 @@ from builder.transport import Context
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def common_options(fn: F) -> F:
-    """--verbose, --cache-dir, --insecure-registry, --platform."""
-    fn = click.option("--platform", default="linux/amd64", show_default=True,
-                      help="Platform to pick from a multi-platform image.")(fn)
+def _options(fn: F, platform_default: str | None) -> F:
+    fn = click.option("--platform", default=platform_default, show_default=platform_default is not None,
+                      help="OS/ARCH to pick from a multi-platform image"
+                           + ("." if platform_default else " [default: this machine's].") )(fn)
     fn = click.option("--insecure-registry", "insecure", multiple=True, metavar="HOST",
                       help="Use plain HTTP for HOST (loopback registries always do).")(fn)
     fn = click.option("--cache-dir", type=click.Path(file_okay=False),
@@ -30,13 +30,21 @@ def common_options(fn: F) -> F:
     return fn
 
 
-def make_context(verbose: bool, cache_dir: str | None, insecure: tuple[str, ...], platform: str) -> tuple[Context, Output]:
+def common_options(fn: F | None = None, *, platform_default: str | None = "linux/amd64") -> Any:
+    """--verbose, --cache-dir, --insecure-registry, --platform (as @common_options or @common_options(...))."""
+    if fn is not None:
+        return _options(fn, platform_default)
+    return lambda f: _options(f, platform_default)
+
+
+def make_context(verbose: bool, cache_dir: str | None, insecure: tuple[str, ...],
+                 platform: str | None) -> tuple[Context, Output]:
     out = Output(verbose=verbose)
     root = cache_root(cache_dir, os.environ)
     config_dir = os.environ.get("DOCKER_CONFIG")
     ctx = Context(
         store=BlobStore(root),
-        platform=Platform.parse(platform),
+        platform=Platform.parse(platform) if platform else Platform.host(),
         insecure_registries=frozenset(insecure),
         docker_config=Path(config_dir) if config_dir else None,
         progress=out.progress,

@@ -52,6 +52,14 @@ class Platform:
     def from_json(cls, d: Mapping[str, Any]) -> Platform:
         return cls(d.get("os", ""), d.get("architecture", ""), d.get("variant") or None)
 
+    @classmethod
+    def host(cls) -> Platform:
+        """The platform this machine runs natively (what a build sandbox can execute)."""
+        import platform
+
+        machine = platform.machine().lower()
+        return cls("linux", {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}.get(machine, machine))
+
     def matches(self, other: Platform) -> bool:
         """True when `other` (an index entry) satisfies this wanted platform."""
         if (self.os, self.architecture) != (other.os, other.architecture):

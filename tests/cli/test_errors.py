@@ -88,3 +88,9 @@ def test_messages_with_brackets_are_printed_literally() -> None:
     out.error(errors.BuildError("npm ci failed [exit 1]"))
     text = buf.getvalue()
     assert "[bold]deps[/bold]" in text and "npm ci failed [exit 1]" in text
+
+
+def test_cross_architecture_builds_are_refused_up_front(capsys: pytest.CaptureFixture[str], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = run_main(["build", str(tmp_path), "--image", f"oci:{tmp_path}/out", "--platform", "linux/s390x",
+                             "--cache-dir", str(tmp_path / "cache")], capsys)
+    assert code == 2 and "building for linux/s390x" in err and "not supported" in err
