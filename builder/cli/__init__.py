@@ -8,6 +8,7 @@ exit code of their type (see builder.errors); never a traceback unless
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
@@ -18,32 +19,42 @@ from builder.cli.output import Output
 from builder.errors import DocklessError, UsageError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+# Each subcommand is imported only when it runs: `dockless copy` does not pay for
+# the stack, the sandbox or the buildpacks at start-up.
+COMMANDS = {
+    "build": "builder.cli.build:command",
+    "copy": "builder.cli.copy:copy_cmd",
+    "detect": "builder.cli.detect:command",
+    "inspect": "builder.cli.inspect:inspect_cmd",
+    "stack": "builder.cli.stack:command",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a subcommand's module on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        spec = COMMANDS.get(cmd_name)
+        if spec is None:
+            return None
+        module, _, attr = spec.partition(":")
+        command: click.Command = getattr(importlib.import_module(module), attr)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="dockless")
 def cli() -> None:
     """Build OCI images from source with no Dockerfile and no Docker daemon."""
-
-
-def _register() -> None:
-    from builder.cli import copy, inspect
-
-    cli.add_command(copy.copy_cmd)
-    cli.add_command(inspect.inspect_cmd)
-    for name in ("build", "detect", "stack"):
-        try:
-            module = __import__(f"builder.cli.{name}", fromlist=["command"])
-        except ModuleNotFoundError as e:
-            if e.name != f"builder.cli.{name}":
-                raise
-            continue
-        cli.add_command(module.command)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     verbose = "--verbose" in args or "-v" in args
     out = Output(verbose=verbose)
-    _register()
     try:
         cli.main(args=args, prog_name="dockless", standalone_mode=False)
     except click.exceptions.Abort:

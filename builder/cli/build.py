@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import click
-import httpx
 
 from builder.cli.common import common_options, make_context
 from builder.cli.output import result
@@ -17,7 +16,7 @@ from builder.image.media import Platform
 from builder.lifecycle.contract import Executor
 from builder.lifecycle.pipeline import BuildRequest, Services, build
 from builder.sandbox import select_executor
-from builder.stack import default_build_root, default_run_image, open_archive
+from builder.stack import archive_client, default_build_root, default_run_image, open_archive
 from builder.reference import parse_reference
 from builder.source import SourceSpec
 from builder.transport import read_image
@@ -48,7 +47,7 @@ def command(source: str, revision: str | None, subdir: str | None, env: tuple[st
     build_env = parse_env(env)
     cache_root = ctx.store.root
 
-    client = httpx.Client(timeout=httpx.Timeout(60, connect=20))
+    client = archive_client(ca_file=os.environ.get("SSL_CERT_FILE"))
     archive = open_archive(cache_root, client, arch=host.architecture)
 
     def base() -> Image:

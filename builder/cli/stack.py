@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 
 import click
-import httpx
 
 from builder.cache import cache_root
 from builder.cli.common import common_options, make_context
 from builder.cli.output import result
 from builder.reference import DaemonRef, RegistryRef, parse_reference
-from builder.stack import DEFAULT_MIRROR, DEFAULT_SUITE, create_run_image, open_archive
+from builder.stack import DEFAULT_MIRROR, DEFAULT_SUITE, archive_client, create_run_image, open_archive
 from builder.transport import write_image
 
 
@@ -39,7 +38,7 @@ def create_cmd(image_ref: str, suite: str, arch: str, add: tuple[str, ...], mirr
     ctx, out = make_context(verbose, cache_dir, insecure, platform)
     root = cache_root(cache_dir, os.environ)
     out.log(f"reading the {suite} package index from {mirror}")
-    with httpx.Client(timeout=httpx.Timeout(60, connect=20)) as client:
+    with archive_client(mirror, ca_file=os.environ.get("SSL_CERT_FILE")) as client:
         archive = open_archive(root, client, suite=suite, arch=arch, mirror=mirror)
 
         def progress(done: int, total: int) -> None:

@@ -16,7 +16,7 @@ from builder.stack.debian import DEFAULT_MIRROR, DEFAULT_SUITE, Archive
 
 from .accounts import APP_USER, User
 from .buildroot import BUILD_PACKAGES, build_rootfs
-from .defaults import default_build_root, default_run_image, open_archive
+from .defaults import archive_client, default_build_root, default_run_image, open_archive
 from .labels import installed_packages, stack_labels
 from .packagelayer import package_layer
 from .runimage import DEFAULT_RUN_PACKAGES, RUN_EXCLUDE, create_run_image
@@ -32,6 +32,7 @@ __all__ = [
     "Archive",
     "Trim",
     "User",
+    "archive_client",
     "build_rootfs",
     "create_run_image",
     "default_build_root",

@@ -1,12 +1,15 @@
 """The default stack, as later builds use it: made on first use and kept in the dockless cache.
 
-Each call checks the suite's signed Release (one small download) and reuses the cached
-stack when the archive has not moved. With no network at all, the newest cached stack
+A call checks the suite's signed Release (one small download), at most once an hour per
+stack, and reuses the cached stack when the archive has not moved. With no network at all, the newest cached stack
 is used and the caller is told so; with no network and nothing cached, the error says why.
 """
 
 from __future__ import annotations
 
+import json
+import ssl
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,10 +23,11 @@ from builder.transport import Context, read_image, write_image
 
 from .buildroot import BUILD_PACKAGES, build_rootfs
 from .runimage import DEFAULT_RUN_PACKAGES, RUN_EXCLUDE, create_run_image
-from .stackcache import Cached, ensure, newest, release_or_offline, stack_key
+from .stackcache import Cached, ensure, newest, recently_checked, release_or_offline, remember_check, stack_key
 
 Log = Callable[[str], None]
 _TAG = "run"
+CHECK_EVERY = 3600.0  # seconds a checked stack is reused before InRelease is fetched again
 
 
 def open_archive(
@@ -60,10 +64,28 @@ def default_build_root(
     return _cached(base, archive, BUILD_PACKAGES, (), make, log).path / "rootfs"
 
 
+def archive_client(mirror: str = DEFAULT_MIRROR, *, ca_file: str | None = None) -> httpx.Client:
+    """The HTTP client for a Debian mirror.
+
+    Integrity comes from the signed InRelease and the SHA256s it lists, not
+    from TLS, so a plain-http mirror (Debian's default) needs no CA bundle;
+    an https mirror is verified against `ca_file` or the system bundle.
+    """
+    verify: ssl.SSLContext | bool = False
+    if mirror.startswith("https://"):
+        verify = ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
+    return httpx.Client(timeout=httpx.Timeout(60, connect=20), verify=verify, follow_redirects=True)
+
+
 def _cached(
     base: Path, archive: Archive, packages: tuple[str, ...], exclude: tuple[str, ...],
-    make: Callable[[Path], None], log: Log | None,
+    make: Callable[[Path], None], log: Log | None, max_age: float = CHECK_EVERY,
 ) -> Cached:  # fmt: skip
+    request = json.dumps([archive.mirror, archive.suite, archive.arch, sorted(packages), sorted(exclude)])
+    now = time.time()
+    recent = recently_checked(base, request, max_age, now)
+    if recent is not None:
+        return recent
     release = release_or_offline(archive)
     if release is None:
         found = newest(base)
@@ -75,4 +97,6 @@ def _cached(
         if log:
             log(f"offline: using the cached {found.suite} stack of {found.release_date[:10]}")
         return found
-    return ensure(base, stack_key(archive, release, packages, exclude), release, make)
+    cached = ensure(base, stack_key(archive, release, packages, exclude), release, make)
+    remember_check(base, request, cached, now)
+    return cached

@@ -84,10 +84,35 @@ def ensure(base: Path, key: str, release: Release, make: Callable[[Path], None])
     return _read(final)
 
 
+_CHECKED = ".last-check.json"
+
+
 def newest(base: Path) -> Cached | None:
     """The cached stack with the latest Release date, for working offline."""
     found = [_read(info.parent) for info in base.glob(f"*/{_INFO}")] if base.is_dir() else []
     return max(found, key=lambda c: c.release_date, default=None)
+
+
+def recently_checked(base: Path, request: str, max_age: float, now: float) -> Cached | None:
+    """The stack a check within `max_age` seconds chose for this same `request`, if still there.
+
+    Saves the InRelease round trip (and gpgv) on every build; the archive is
+    still re-checked at least every `max_age` seconds.
+    """
+    try:
+        record = json.loads((base / _CHECKED).read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    if record.get("request") != request or not 0 <= now - float(record.get("time", 0)) <= max_age:
+        return None
+    path = base / str(record.get("key", ""))
+    return _read(path) if (path / _INFO).is_file() else None
+
+
+def remember_check(base: Path, request: str, cached: Cached, now: float) -> None:
+    tmp = base / f"{_CHECKED}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps({"request": request, "key": cached.key, "time": now}))
+    os.replace(tmp, base / _CHECKED)
 
 
 def _read(path: Path) -> Cached:
