@@ -10,14 +10,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 from pathlib import Path
 
 from builder.image.blobs import BlobStore
 from builder.image.compress import Codec
 from builder.image.image import Image
-from builder.image.layer import Layer, layer_from_dir
+from builder.image.digest import Digest
+from builder.image.layer import Layer, layer_from_blob, layer_from_dir
+from builder.image.media import OCI_LAYER_GZIP, Descriptor
 from builder.image.mutate import ConfigChange, append_layers, with_config
-from builder.lifecycle.contract import APP_GID, APP_UID, WORKSPACE, BuildResult, Process
+from builder.lifecycle.contract import APP_GID, APP_UID, WORKSPACE, BuildResult, BuiltLayer, Process
 
 DEFAULT_PORT = "8080"
 
@@ -28,6 +31,30 @@ class Provenance:
 
     url: str | None = None
     commit: str | None = None
+
+
+class LayerMemo(Protocol):
+    """Remembers facts about immutable layer directories (see DirLayerCache.recall/remember)."""
+
+    def recall(self, path: Path, key: str) -> dict[str, str] | None: ...
+
+    def remember(self, path: Path, key: str, data: dict[str, str]) -> None: ...
+
+
+def _launch_layer(built: BuiltLayer, store: BlobStore, codec: Codec, epoch: int, memo: LayerMemo | None) -> Layer:
+    """The image layer for a buildpack layer; for an unchanged cached directory, straight from the memo."""
+    key = f"{built.target}|0:0|{epoch}|{codec.key}"
+    known = memo.recall(built.path, key) if memo else None
+    if known:
+        digest = Digest.parse(known["digest"])
+        if store.has(digest):
+            return layer_from_blob(store, Descriptor(OCI_LAYER_GZIP, digest, int(known["size"])),
+                                   Digest.parse(known["diff_id"]))
+    layer = layer_from_dir(built.path, store, prefix=built.target, uid=0, gid=0, codec=codec, epoch=epoch)
+    if memo:
+        memo.remember(built.path, key, {"digest": str(layer.digest), "size": str(layer.size),
+                                        "diff_id": str(layer.diff_id)})
+    return layer
 
 
 @dataclass(frozen=True)
@@ -63,12 +90,11 @@ def default_process(processes: Iterable[Process]) -> Process | None:
 
 def export(run_image: Image, result: BuildResult, workspace: Path, *, never_ship: frozenset[str],
            store: BlobStore, epoch: int, created: int, provenance: Provenance, buildpack: str,
-           codec: Codec = Codec()) -> tuple[Image, list[ExportedLayer]]:
+           codec: Codec = Codec(), memo: LayerMemo | None = None) -> tuple[Image, list[ExportedLayer]]:
     exported: list[ExportedLayer] = []
     for built in result.layers:
         if built.launch:
-            exported.append(ExportedLayer(built.name, layer_from_dir(
-                built.path, store, prefix=built.target, uid=0, gid=0, codec=codec, epoch=epoch)))
+            exported.append(ExportedLayer(built.name, _launch_layer(built, store, codec, epoch, memo)))
     exported.append(ExportedLayer("app", layer_from_dir(
         workspace, store, prefix=WORKSPACE, uid=APP_UID, gid=APP_GID, exclude=frozenset(result.app_excludes),
         exclude_names=never_ship, codec=codec, epoch=epoch)))

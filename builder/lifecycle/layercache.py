@@ -6,6 +6,10 @@ into place, so a build killed midway leaves only a temp dir (never a
 half-filled layer under a real key), and two builds racing on the same key
 both end up using one complete copy: the first rename wins, the loser's copy
 is removed.
+
+Because a committed entry never changes, facts derived from it (the digest of
+the layer exported from it) can be remembered beside it (`recall` /
+`remember`), so a reused layer is not even re-tarred to learn its digest.
 """
 
 from __future__ import annotations
@@ -60,6 +64,40 @@ class DirLayerCache:
                 raise
             shutil.rmtree(path, ignore_errors=True)  # another build committed the same key first
         return final
+
+    def _committed(self, path: Path) -> Path | None:
+        """`path` if it is a committed entry (immutable from here on), else None."""
+        try:
+            rel = Path(path).resolve().relative_to(self.root.resolve())
+        except ValueError:
+            return None
+        if len(rel.parts) != 3 or rel.parts[2].startswith("."):
+            return None
+        return self.root / rel
+
+    def recall(self, path: Path, key: str) -> dict[str, str] | None:
+        """What was remembered about exporting this committed entry under `key` (e.g. its layer digest)."""
+        entry = self._committed(path)
+        if entry is None:
+            return None
+        memo = entry.parent / f".{entry.name}.memo" / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
+        try:
+            data = json.loads(memo.read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+        return data if isinstance(data, dict) and data.get("key") == key else None
+
+    def remember(self, path: Path, key: str, data: dict[str, str]) -> None:
+        """Remember `data` about a committed entry; a no-op for directories that may still change."""
+        entry = self._committed(path)
+        if entry is None:
+            return
+        memo_dir = entry.parent / f".{entry.name}.memo"
+        memo_dir.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=memo_dir, suffix=".tmp")
+        with os.fdopen(fd, "w") as f:
+            json.dump({**data, "key": key}, f)
+        os.replace(tmp, memo_dir / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json")
 
     @staticmethod
     def _sweep(parent: Path) -> None:

@@ -80,13 +80,14 @@ def build(request: BuildRequest, services: Services) -> BuildReport:
         buildpack = registry.buildpack(detection.buildpack, request.host_env)
         layers_dir = tmpdir / "layers"
         layers_dir.mkdir()
+        layer_cache = DirLayerCache(request.cache_root / "layers")
         ctx = BuildContext(
             workspace=workspace.path,
             layers_dir=layers_dir,
             detection=detection,
             env=build_env,
             executor=services.make_executor(workspace.path),
-            cache=DirLayerCache(request.cache_root / "layers"),
+            cache=layer_cache,
             download_dir=request.cache_root / "downloads",
             log=log,
         )
@@ -98,6 +99,7 @@ def build(request: BuildRequest, services: Services) -> BuildReport:
             never_ship=frozenset(NEVER_SHIP), store=services.ctx.store, epoch=epoch,
             created=created_time(request, workspace),
             provenance=Provenance(workspace.url, workspace.commit), buildpack=detection.buildpack,
+            memo=layer_cache,
         )
         for e in exported:
             log(f"layer {e.name}: {e.layer.digest.short} ({e.layer.size / 1e6:.1f} MB)")
