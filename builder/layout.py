@@ -39,7 +39,8 @@ def _blob_path(root: Path, digest: Digest) -> Path:
 
 def _read_index(root: Path) -> dict[str, Any]:
     try:
-        return json.loads((root / "index.json").read_text())
+        index: dict[str, Any] = json.loads((root / "index.json").read_text())
+        return index
     except FileNotFoundError:
         raise NotFoundError(f"'{root}' is not an OCI image layout (no index.json)",
                             "point oci: at a directory written by dockless, skopeo or umoci") from None

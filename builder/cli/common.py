@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import click
 
@@ -30,7 +30,11 @@ def _options(fn: F, platform_default: str | None) -> F:
     return fn
 
 
-def common_options(fn: F | None = None, *, platform_default: str | None = "linux/amd64") -> Any:
+@overload
+def common_options(fn: F, *, platform_default: str | None = ...) -> F: ...
+@overload
+def common_options(fn: None = None, *, platform_default: str | None = ...) -> Callable[[F], F]: ...
+def common_options(fn: F | None = None, *, platform_default: str | None = "linux/amd64") -> F | Callable[[F], F]:
     """--verbose, --cache-dir, --insecure-registry, --platform (as @common_options or @common_options(...))."""
     if fn is not None:
         return _options(fn, platform_default)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import IO, BinaryIO, Iterator
 
 from builder.errors import IntegrityError
 from builder.image.digest import Digest
@@ -99,7 +99,7 @@ class BlobStore:
                 self.commit(tmp, digest)
         return digest
 
-    def put_stream(self, stream: BinaryIO, expected: Digest | None = None, expected_size: int | None = None) -> Digest:
+    def put_stream(self, stream: IO[bytes], expected: Digest | None = None, expected_size: int | None = None) -> Digest:
         """Copy a stream into the store, verifying it against `expected` when given."""
         if expected is not None and self.has(expected):
             return expected

@@ -42,11 +42,13 @@ class Image:
 
     @cached_property
     def manifest(self) -> dict[str, Any]:
-        return json.loads(self.manifest_bytes)
+        manifest: dict[str, Any] = json.loads(self.manifest_bytes)
+        return manifest
 
     @cached_property
     def config(self) -> dict[str, Any]:
-        return json.loads(self.config_bytes)
+        config: dict[str, Any] = json.loads(self.config_bytes)
+        return config
 
     @property
     def digest(self) -> Digest:

@@ -171,7 +171,10 @@ def write_tar(entries: Iterable[Entry], out: BinaryIO, epoch: int = DEFAULT_EPOC
     """Write `entries` (parents added, sorted) as one reproducible tar stream."""
     ordered = with_parents(entries)
     _hardlinks_first(ordered)
-    with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT, copybufsize=1 << 20) as tar:
+    # typeshed's tarfile.open() overloads omit copybufsize, which open() passes on to TarFile
+    # Plain "w" mode writes file data straight to `out` (no seek needed, only tell());
+    # the "w|" stream mode re-buffers every byte through bytes concatenation, ~3x slower.
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT, copybufsize=1 << 20) as tar:  # type: ignore[call-overload]
         for e in ordered:
             ti = _tarinfo(e, epoch)
             if e.kind != "file":

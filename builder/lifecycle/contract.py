@@ -14,7 +14,7 @@ Who writes what:
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -119,6 +119,9 @@ class LayerCache(Protocol):
     def commit(self, buildpack: str, name: str, metadata: Mapping[str, str], path: Path) -> Path: ...
 
 
+LogFn = Callable[[str], None]  # one progress line for the user
+
+
 @dataclass(frozen=True)
 class BuildContext:
     """What a buildpack's build gets.
@@ -135,11 +138,7 @@ class BuildContext:
     executor: Executor
     cache: LayerCache
     download_dir: Path
-    log: "LogFn"
-
-
-class LogFn(Protocol):
-    def __call__(self, message: str) -> None: ...
+    log: LogFn
 
 
 class Buildpack(Protocol):

@@ -92,7 +92,7 @@ class TokenSource:
         if self.credential.has_password:
             params.append(("account", self.credential.username))
             headers["Authorization"] = basic_header(self.credential)
-        return self.http.build_request("GET", realm.copy_merge_params(params), headers=headers)
+        return self.http.build_request("GET", realm.copy_merge_params(tuple(params)), headers=headers)
 
     def _send(self, request: httpx.Request) -> httpx.Response:
         return send(self.http, request, self.policy, host=request.url.host, what="a token request")

@@ -34,7 +34,7 @@ def send_once(http: httpx.Client, request: httpx.Request, policy: RetryPolicy, *
     try:
         response = http.send(request, stream=stream, follow_redirects=follow_redirects)
     except httpx.TransportError as e:
-        error = unreachable(host, e)
+        error: DocklessError = unreachable(host, e)
         if policy.retryable_exception(e):
             raise TryAgain(error) from e
         raise error from e

@@ -155,4 +155,5 @@ class Repository:
                                        headers={"Content-Type": media_type})
         if response.status_code not in (200, 201, 202):
             raise self.client.fail(response, what, repository=self.name)
-        return response.headers.get("docker-content-digest")
+        digest: str | None = response.headers.get("docker-content-digest")
+        return digest

@@ -72,12 +72,12 @@ def unreachable(host: str, exc: BaseException) -> UnreachableError:
         return UnreachableError(f"the TLS certificate of {host} is not trusted",
                                 "add its CA to the system bundle or SSL_CERT_FILE, "
                                 f"or use --insecure-registry {host} for plain HTTP")
-    kind = {
+    kinds: dict[type[BaseException], str] = {
         httpx.ConnectTimeout: "connection timed out",
         httpx.ReadTimeout: "no answer in time",
         httpx.WriteTimeout: "sending timed out",
         httpx.PoolTimeout: "no free connection in time",
         httpx.RemoteProtocolError: "the connection was dropped",
-    }.get(type(exc))
-    reason = kind or (str(exc).strip() or exc.__class__.__name__)
+    }
+    reason = kinds.get(type(exc)) or (str(exc).strip() or exc.__class__.__name__)
     return UnreachableError(f"cannot reach registry {host}: {reason[:200]}")

@@ -66,7 +66,7 @@ class RetryPolicy:
         """
         if retry_after is not None:
             return max(0.0, min(retry_after, self.max_retry_after))
-        step = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        step: float = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
         return step / 2 + self.rand() * step / 2
 
 

@@ -59,6 +59,11 @@ def has_dependencies(package: Mapping[str, Any], lockfile: str) -> bool:
     return bool(lockfile) or any(package.get(f) for f in ("dependencies", "devDependencies", "optionalDependencies"))
 
 
+def _scripts(package: Mapping[str, Any]) -> dict[str, Any]:
+    scripts = package.get("scripts")
+    return scripts if isinstance(scripts, dict) else {}
+
+
 def deps_metadata(workspace: Path, package: Mapping[str, Any], *, lockfile: str, manager: str,
                   node_version: str, arch: str) -> dict[str, str]:
     """The cache key of node_modules, as layer metadata (also useful in the image's build report)."""
@@ -69,7 +74,7 @@ def deps_metadata(workspace: Path, package: Mapping[str, Any], *, lockfile: str,
         digest.update(data)
 
     fields = {f: package[f] for f in DEP_FIELDS if f in package}
-    scripts = package.get("scripts") if isinstance(package.get("scripts"), dict) else {}
+    scripts = _scripts(package)
     fields["scripts"] = {s: scripts[s] for s in INSTALL_SCRIPTS if s in scripts}
     add("package.json", json.dumps(fields, sort_keys=True, separators=(",", ":")).encode())
     for name in (lockfile, *CONFIG_FILES):
@@ -90,7 +95,7 @@ def replay_commands(workspace: Path, package: Mapping[str, Any], manager: str, r
     `runner` is the manager's command (npm, pnpm, yarn). A root binding.gyp with
     no install script means an implicit `node-gyp rebuild`, as npm and yarn do.
     """
-    scripts = package.get("scripts") if isinstance(package.get("scripts"), dict) else {}
+    scripts = _scripts(package)
     names = BERRY_INSTALL_SCRIPTS if manager == "yarn-berry" else INSTALL_SCRIPTS
     commands: list[tuple[str, ...]] = []
     for name in names:
@@ -103,7 +108,7 @@ def replay_commands(workspace: Path, package: Mapping[str, Any], manager: str, r
 
 def implicit_gyp(workspace: Path, package: Mapping[str, Any]) -> bool:
     """True when installing the root package compiles its binding.gyp (no install/preinstall script of its own)."""
-    scripts = package.get("scripts") if isinstance(package.get("scripts"), dict) else {}
+    scripts = _scripts(package)
     return (workspace / "binding.gyp").is_file() and not scripts.get("install") and not scripts.get("preinstall")
 
 
@@ -151,9 +156,12 @@ def install(ctx: BuildContext, manager: str, package: Mapping[str, Any], meta: M
             modules.mkdir(exist_ok=True)
             if needs_dev_tree:
                 fresh = cache.create(BUILDPACK, "node_modules-dev")
-                _commit(ctx, "node_modules-dev", meta, fresh, lambda: (
-                    shutil.copytree(modules, fresh / "node_modules", symlinks=True),
-                    _copy_files(ctx.workspace, fresh / "manifests", _changed(ctx.workspace, original))))
+
+                def fill() -> None:
+                    shutil.copytree(modules, fresh / "node_modules", symlinks=True)
+                    _copy_files(ctx.workspace, fresh / "manifests", _changed(ctx.workspace, original))
+
+                _commit(ctx, "node_modules-dev", meta, fresh, fill)
         if build_script:
             run_build(cmds.build, " ".join(cmds.build))
         if pruned is not None:

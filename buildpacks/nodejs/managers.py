@@ -84,6 +84,8 @@ def nodedir_env(manager: str, major: int, headers: str) -> dict[str, str]:
 
 
 def _commands(manager: str, major: int, *, lockfile: bool, cache: str, registry: str | None) -> Commands:
+    install: tuple[str, ...]
+    prune: tuple[str, ...] | None
     if manager == "npm":
         include = ("--include=dev",) if major >= 7 else ()
         install = ("npm", "ci", *include) if lockfile else ("npm", "install", *include)

@@ -86,7 +86,9 @@ class NpmRegistry:
         errors ("Node.js 20.11.0"). Only sha512 integrity is accepted: sha1
         `shasum` alone does not protect against a deliberate swap.
         """
-        dist = manifest.get("dist") if isinstance(manifest.get("dist"), dict) else {}
+        dist = manifest.get("dist")
+        if not isinstance(dist, dict):
+            dist = {}
         url = str(dist.get("tarball", ""))
         expected = _sha512(str(dist.get("integrity", "")))
         if not url:

@@ -29,10 +29,8 @@ def unpack(tarball: Path, route: Route, what: str) -> int:
                 dest = route(rel) if rel else None
                 if dest is None:
                     continue
-                changes: dict[str, str] = {"name": rel}
-                if member.islnk():
-                    changes["linkname"] = _strip_top(member.linkname)
-                tar.extract(member.replace(**changes, deep=False), dest, filter="data")
+                linkname = _strip_top(member.linkname) if member.islnk() else member.linkname
+                tar.extract(member.replace(name=rel, linkname=linkname, deep=False), dest, filter="data")
                 count += 1
     except UsageError as exc:
         raise BuildError(f"the tarball of {what} is unsafe to extract: {exc.message}",
