@@ -63,6 +63,7 @@ class GzipWriter:
         self._gz = hashlib.sha256()
         self._size = 0
         self._blocks = 0
+        self._raw_size = 0
 
     def _emit(self, data: bytes) -> None:
         self._out.write(data)
@@ -71,6 +72,7 @@ class GzipWriter:
 
     def _submit(self, block: bytes) -> None:
         self._raw.update(block)
+        self._raw_size += len(block)
         self._blocks += 1
         self._pending.append(self._pool.submit(_member, block, self._level))
         while len(self._pending) > self._max_pending:
@@ -83,6 +85,10 @@ class GzipWriter:
             del self._buf[:BLOCK]
             self._submit(block)
         return len(data)
+
+    def tell(self) -> int:
+        """Uncompressed bytes written so far (tarfile asks, to pad the archive)."""
+        return self._raw_size + len(self._buf)
 
     def close(self) -> tuple[str, str, int]:
         """Finish the stream; returns (diffID hex, compressed digest hex, compressed size)."""
@@ -106,6 +112,9 @@ class HashWriter:
         self._h.update(data)
         self.size += len(data)
         return len(data)
+
+    def tell(self) -> int:
+        return self.size
 
     def hexdigest(self) -> str:
         return self._h.hexdigest()
