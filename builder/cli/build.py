@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import click
+import httpx
 
 from builder.cli.common import common_options, make_context
 from builder.cli.output import result
@@ -47,8 +48,13 @@ def command(source: str, revision: str | None, subdir: str | None, env: tuple[st
     build_env = parse_env(env)
     cache_root = ctx.store.root
 
-    client = archive_client(ca_file=os.environ.get("SSL_CERT_FILE"))
-    archive = open_archive(cache_root, client, arch=host.architecture)
+    clients: list[httpx.Client] = []
+
+    def mirror_client() -> httpx.Client:  # made only when the stack must be (re)checked
+        clients.append(archive_client(ca_file=os.environ.get("SSL_CERT_FILE")))
+        return clients[-1]
+
+    archive = open_archive(cache_root, mirror_client, arch=host.architecture)
 
     def base() -> Image:
         if base_ref is not None:
@@ -62,7 +68,7 @@ def command(source: str, revision: str | None, subdir: str | None, env: tuple[st
         return select_executor(lambda: default_build_root(cache_root, archive, log=out.log), workspace,
                                env=os.environ, log=out.debug, notice=out.log)
 
-    with client:
+    try:
         report = build(
             BuildRequest(
                 source=SourceSpec(source, revision, subdir),
@@ -74,6 +80,9 @@ def command(source: str, revision: str | None, subdir: str | None, env: tuple[st
             ),
             Services(ctx=ctx, log=out.log, make_executor=executor, run_image=base),
         )
+    finally:
+        for client in clients:
+            client.close()
     if digest_file:
         Path(digest_file).write_text(report.written.digest)
     result(report.written.pinned)

@@ -31,7 +31,7 @@ CHECK_EVERY = 3600.0  # seconds a checked stack is reused before InRelease is fe
 
 
 def open_archive(
-    cache_root: Path, client: httpx.Client, *, suite: str = DEFAULT_SUITE, arch: str = "amd64",
+    cache_root: Path, client: httpx.Client | Callable[[], httpx.Client], *, suite: str = DEFAULT_SUITE, arch: str = "amd64",
     mirror: str = DEFAULT_MIRROR,
 ) -> Archive:  # fmt: skip
     """The Archive the stacks use, with its downloads under `<cache>/debian`."""

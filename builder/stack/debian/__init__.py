@@ -12,7 +12,7 @@ keyring) before it is used; nothing here touches image code or runs package scri
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import httpx
@@ -60,7 +60,7 @@ class Archive:
     def __init__(
         self,
         cache_dir: Path,
-        client: httpx.Client,
+        client: httpx.Client | Callable[[], httpx.Client],
         *,
         mirror: str = DEFAULT_MIRROR,
         suite: str = DEFAULT_SUITE,
@@ -69,15 +69,24 @@ class Archive:
         keyring: Path | None = None,
     ) -> None:
         self.cache_dir = cache_dir
-        self.client = client
+        self._client = client
         self.mirror = mirror
         self.suite = suite
         self.arch = arch
         self.components = tuple(components)
         self.keyring = keyring
         self._lock = threading.Lock()
+        self._client_lock = threading.Lock()
         self._release: Release | None = None
         self._index: PackageIndex | None = None
+
+    @property
+    def client(self) -> httpx.Client:
+        """The HTTP client; a factory given instead is called on first use (most warm builds never need it)."""
+        with self._client_lock:  # not self._lock: release()/packages() hold it while fetching
+            if not isinstance(self._client, httpx.Client):
+                self._client = self._client()
+            return self._client
 
     @property
     def label(self) -> str:

@@ -21,7 +21,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
-from debian import deb822
 
 from builder.errors import StackError
 
@@ -95,7 +94,7 @@ class Deb:
         text = found["control"].decode("utf-8")
         return DebControl(
             text=text,
-            fields=MappingProxyType(dict(deb822.Deb822(text))),
+            fields=MappingProxyType(dict(_parse_paragraph(text))),
             conffiles=tuple(line.strip() for line in found.get("conffiles", b"").decode().splitlines() if line.strip()),
             md5sums=found.get("md5sums", b"").decode("utf-8", errors="replace"),
             scripts=tuple(sorted(scripts)),
@@ -252,3 +251,9 @@ class _Slice(io.RawIOBase):
         count = self._f.readinto(view[: min(len(view), self._left)])
         self._left -= count
         return count
+
+
+def _parse_paragraph(text: str) -> dict[str, str]:
+    from debian import deb822  # python-debian is imported only when a control file is read
+
+    return dict(deb822.Deb822(text))

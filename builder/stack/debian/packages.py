@@ -22,8 +22,6 @@ from functools import cmp_to_key
 from pathlib import Path
 
 import httpx
-from debian import deb822
-from debian.debian_support import version_compare
 
 from builder.errors import IntegrityError, StackError
 
@@ -99,6 +97,8 @@ class Package:
 
 
 def _newer_first(a: Package, b: Package) -> int:
+    from debian.debian_support import version_compare
+
     return version_compare(b.version, a.version)
 
 
@@ -137,6 +137,8 @@ class PackageIndex:
     def candidates(self, name: str) -> tuple[Package, ...]:
         """Every version of the real package `name`, newest first; empty if there is none."""
         if name not in self._parsed:
+            from debian import deb822
+
             parsed = (Package.from_fields(deb822.Packages(text)) for text in self._raw.get(name, ()))
             self._parsed[name] = _newest_first(parsed)
         return self._parsed[name]

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from debian.deb822 import PkgRelation
-from debian.debian_support import version_compare
 
 # Policy 7.1: bare "<" and ">" are deprecated spellings of "<=" and ">=".
 _OPS = {"<<": "<<", "<=": "<=", "=": "=", ">=": ">=", ">>": ">>", "<": "<=", ">": ">="}
@@ -27,6 +25,8 @@ class Relation:
             return True
         if version is None:
             return False
+        from debian.debian_support import version_compare
+
         order = version_compare(version, self.version)
         return {
             "<<": order < 0,
@@ -49,6 +49,8 @@ def parse_relations(text: str) -> tuple[Alternatives, ...]:
     """A Depends-style field as a tuple of alternatives, in field order."""
     if not text.strip():
         return ()
+    from debian.deb822 import PkgRelation  # imported on first use: start-up stays fast
+
     return tuple(tuple(_relation(item) for item in group) for group in PkgRelation.parse_relations(text) if group)
 
 

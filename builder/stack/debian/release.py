@@ -19,7 +19,6 @@ from pathlib import Path
 from types import MappingProxyType
 
 import httpx
-from debian import deb822
 
 from builder.errors import StackError
 
@@ -132,6 +131,8 @@ def _check_one_message(data: bytes) -> None:
 
 def parse_release(text: bytes) -> Release:
     """The Release fields dockless uses, from already-verified text."""
+    from debian import deb822  # imported on first use: start-up stays fast
+
     fields = deb822.Release(text)
     try:
         table = {
