@@ -61,12 +61,16 @@ def command(source: str, revision: str | None, subdir: str | None, env: tuple[st
             out.log(f"run image {base_ref}")
             return read_image(base_ref, ctx)
         out.log(f"run image: the built-in {archive.suite} stack")
-        return default_run_image(cache_root, archive, ctx, log=out.log)
+        return default_run_image(cache_root, archive, ctx, log=out.log,
+                                 progress=lambda done, total: out.progress("run image packages", done, total))
 
     def executor(workspace: Path) -> Executor:
         # The build root (~130 MB of .debs) is made only if the sandbox can run here.
-        return select_executor(lambda: default_build_root(cache_root, archive, log=out.log), workspace,
-                               env=os.environ, log=out.debug, notice=out.log)
+        def build_root() -> Path:
+            return default_build_root(cache_root, archive, log=out.log,
+                                      progress=lambda done, total: out.progress("build root packages", done, total))
+
+        return select_executor(build_root, workspace, env=os.environ, log=out.debug, notice=out.log)
 
     try:
         report = build(

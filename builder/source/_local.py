@@ -57,7 +57,8 @@ def read_provenance(directory: Path, *, log: LogFn) -> LocalProvenance | None:
             remotes = {r.name: r for r in repo.remotes}
             remote = remotes.get("origin") or next(iter(remotes.values()), None)
             url = redact_url(remote.url) if remote is not None else None
-            if repo.is_dirty(untracked_files=False):
+            # only changes under the directory being built matter (a monorepo's other apps don't)
+            if repo.is_dirty(untracked_files=True, path=str(directory.resolve())):
                 log(f"note: {directory} has uncommitted changes; they are built, but the "
                     f"revision label says {commit[:12]}")
         except (git.exc.GitError, OSError, ValueError) as err:

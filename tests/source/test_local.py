@@ -209,6 +209,16 @@ def test_local_git_repo_is_used_as_a_working_tree_with_provenance(local_repo: Pa
     assert not any("s3cret" in line for line in logs)
 
 
+def test_changes_outside_the_built_directory_are_not_reported(local_repo: Path, tmp_path: Path) -> None:
+    (local_repo / "elsewhere.txt").write_text("another app's edit")
+    logs: list[str] = []
+    fetch_source(SourceSpec(str(local_repo / "web")), tmp_path / "ws", log=logs.append)
+    assert not any("uncommitted changes" in line for line in logs)
+    (local_repo / "web" / "new.js").write_text("untracked, but built")
+    fetch_source(SourceSpec(str(local_repo / "web")), tmp_path / "ws2", log=logs.append)
+    assert any("uncommitted changes" in line for line in logs)
+
+
 def test_local_git_repo_with_revision_builds_that_revision(local_repo: Path, tmp_path: Path) -> None:
     logs: list[str] = []
     ws = fetch_source(SourceSpec(str(local_repo / "web"), revision="v1"), tmp_path / "ws", log=logs.append)
