@@ -37,7 +37,7 @@ from detectors._files import read_json_object, read_procfile
 from . import deps
 from .managers import TOOLS, Commands, commands, tool_preference
 from .processes import needs_package_manager, processes
-from .registry import DEFAULT_REGISTRY, NpmRegistry, registry_url
+from .registry import DEFAULT_REGISTRY, LazyClient, NpmRegistry, registry_url
 from .runtime import BUILDPACK, NODE_PACKAGES, NodeRuntime, Tool, install_node, install_tool, node_arch
 from .versions import pick_tool, resolve_node
 
@@ -87,7 +87,7 @@ class NodeBuildpack:
         requires = ctx.detection.requires
         package = read_json_object(ctx.workspace / "package.json")
         arch = node_arch(self.arch)
-        with self._client() as client:
+        with LazyClient(self._client) as client:
             registry = NpmRegistry(client, registry_url(ctx.env, self.registry), ctx.download_dir / "npm",
                                    ctx.log, self.packument_ttl)
             node_packument = registry.packument(NODE_PACKAGES[arch])

@@ -15,7 +15,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,15 +38,46 @@ def registry_url(env: Mapping[str, str], default: str = DEFAULT_REGISTRY) -> str
     return default.rstrip("/")
 
 
+class LazyClient:
+    """An httpx.Client made on first use, closed on exit.
+
+    A warm build answers from the packument cache and the layer cache and
+    never needs the network, so it should not pay for a client (and its CA
+    bundle) either.
+    """
+
+    def __init__(self, factory: Callable[[], httpx.Client]) -> None:
+        self._factory = factory
+        self._client: httpx.Client | None = None
+
+    def __call__(self) -> httpx.Client:
+        if self._client is None:
+            self._client = self._factory()
+        return self._client
+
+    def __enter__(self) -> LazyClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._client is not None:
+            self._client.close()
+
+
 @dataclass(frozen=True)
 class NpmRegistry:
-    """Read-only access to one npm registry, with packuments cached under `cache_dir`."""
+    """Read-only access to one npm registry, with packuments cached under `cache_dir`.
 
-    client: httpx.Client
+    `client` may be a client or a function making one (e.g. a LazyClient).
+    """
+
+    client: httpx.Client | Callable[[], httpx.Client]
     url: str
     cache_dir: Path
     log: LogFn
     ttl: float = 600.0
+
+    def _http(self) -> httpx.Client:
+        return self.client if isinstance(self.client, httpx.Client) else self.client()
 
     def packument(self, name: str) -> dict[str, Any]:
         """The full metadata document of `name` (versions, dist, engines, time)."""
@@ -56,7 +87,7 @@ class NpmRegistry:
             return cached
         url = f"{self.url}/{name.replace('/', '%2f')}"
         try:
-            response = self.client.get(url, follow_redirects=True)
+            response = self._http().get(url, follow_redirects=True)
         except httpx.HTTPError as exc:
             if cached is not None:
                 self.log(f"npm registry unreachable ({exc or type(exc).__name__}); using the cached list of {name} versions")
@@ -104,7 +135,7 @@ class NpmRegistry:
             digest = hashlib.sha512()
             with os.fdopen(fd, "wb") as out:
                 try:
-                    with self.client.stream("GET", url, follow_redirects=True) as response:
+                    with self._http().stream("GET", url, follow_redirects=True) as response:
                         if response.status_code >= 400:
                             raise BuildError(f"the npm registry answered {response.status_code} for {url} ({what})", _HINT)
                         for block in response.iter_bytes(1 << 20):
