@@ -56,11 +56,13 @@ class BwrapExecutor:
         self, argv: Sequence[str], *, what: str, cwd: str = WORKSPACE, env: Mapping[str, str] | None = None,
         mounts: Sequence[Mount] = (),
     ) -> subprocess.CompletedProcess[str]:  # fmt: skip
-        command = [*self.command(mounts, cwd, env), *argv]
-        return run_streaming(command, what=what, cwd=None, env={}, log=self.log)
+        command = [*self.command(mounts, cwd), *argv]
+        # The environment reaches the command through bwrap's own environment, never its
+        # argv: argv is world-readable in /proc, and build env may hold tokens.
+        return run_streaming(command, what=what, cwd=None, env=self.environment(env), log=self.log)
 
-    def command(self, mounts: Sequence[Mount] = (), cwd: str = WORKSPACE, env: Mapping[str, str] | None = None) -> list[str]:
-        """The bwrap argv up to (not including) the command itself."""
+    def command(self, mounts: Sequence[Mount] = (), cwd: str = WORKSPACE) -> list[str]:
+        """The bwrap argv up to (not including) the command itself; run it with `environment()`."""
         args = [self.bwrap, "--unshare-user", "--uid", str(APP_UID), "--gid", str(APP_GID), "--unshare-pid",
                 "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try", "--hostname", "dockless",
                 "--die-with-parent", "--new-session"]  # fmt: skip
@@ -81,12 +83,11 @@ class BwrapExecutor:
         args += ["--bind", str(self.workspace), WORKSPACE]
         for mount in sorted(mounts, key=lambda m: m.target.count("/")):
             args += [("--bind" if mount.writable else "--ro-bind"), str(self._host(mount)), self._target(mount)]
-        args += ["--chdir", cwd, "--clearenv"]
-        for name, value in self._env(env).items():
-            args += ["--setenv", name, value]
+        args += ["--chdir", cwd]
         return args
 
-    def _env(self, env: Mapping[str, str] | None) -> dict[str, str]:
+    def environment(self, env: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The whole environment of a sandboxed command (bwrap passes its own on unchanged)."""
         return {"PATH": PATH, "HOME": HOME, "LANG": "C.UTF-8", "USER": "app", **self.trust.env(DEBIAN_BUNDLE),
                 **(env or {})}  # fmt: skip
 
@@ -112,7 +113,8 @@ class BwrapExecutor:
     def probe(self) -> str | None:
         """None when a trivial command runs in this sandbox; else why it does not."""
         try:
-            proc = subprocess.run([*self.command(cwd="/"), "true"], capture_output=True, text=True, timeout=60, check=False)
+            proc = subprocess.run([*self.command(cwd="/"), "true"], env=self.environment(), capture_output=True,
+                                  text=True, timeout=60, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
             return str(exc)
         if proc.returncode != 0:
