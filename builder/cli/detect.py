@@ -44,9 +44,10 @@ def command(source: str, revision: str | None, subdir: str | None, env: tuple[st
     else:
         for d in detected.results:
             mark = "pass" if d.passed else "fail"
-            result(f"{mark}  {d.detector} -> {d.buildpack}")
+            result(f"{mark}  {d.detector}" + ("" if d.buildpack == d.detector else f" (buildpack {d.buildpack})"))
             for reason in d.reasons:
                 result(f"      {reason}")
-            for k, v in d.requires.items():
-                result(f"      {k}: {v}")
+            if verbose:  # the machine-readable plan; --json has it too
+                for k, v in d.requires.items():
+                    result(f"      {k} = {v}")
     require(detected)
