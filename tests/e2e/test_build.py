@@ -273,3 +273,28 @@ def test_sigterm_reaches_the_app(publish, registry: Registry, docker_config: Pat
         assert state["ExitCode"] == 0, state
     finally:
         docker("rm", "-f", name, check=False)
+
+
+def test_run_image_from_the_registry_is_mounted_not_uploaded(publish, registry: Registry,  # type: ignore[no-untyped-def]
+                                                            docker_config: Path, build_cache: Path, repo_name: str,
+                                                            tmp_path: Path, docker_engine: object) -> None:
+    """A team publishes the stack once (`stack create`); builds on it reuse its blobs by cross-repo mount."""
+    stack_repo = f"{repo_name}-stack"
+    made = dockless("stack", "create", "--image", f"{registry.host}/{stack_repo}:1",
+                    docker_config=docker_config, cache_dir=build_cache)
+    assert made.code == 0, made.stderr
+    stack_layers = [x["digest"] for x in json.loads(registry.manifest(stack_repo, "1")[0])["layers"]]
+
+    _, url = publish("nodejs-plain")
+    with FaultProxy(registry, rate=0.0) as proxy:
+        config = proxy.docker_config_dir(tmp_path / "cfg")
+        run = dockless("build", url, "--run-image", f"{proxy.host}/{stack_repo}:1",
+                       "--image", f"{proxy.host}/{repo_name}:v1", docker_config=config, cache_dir=build_cache)
+        assert run.code == 0, run.stderr
+        mounts = [r for r in proxy.stats.records if r.method == "POST" and "mount=" in r.path and r.status == 201]
+    digest = run.last_line.split("@")[1]
+    layers = [x["digest"] for x in json.loads(registry.manifest(repo_name, digest)[0])["layers"]]
+    assert layers[:len(stack_layers)] == stack_layers
+    assert len(mounts) >= len(stack_layers)
+    pinned = f"{registry.host}/{repo_name}@{digest}"
+    assert EXPECTED["nodejs-plain"] in run_container(pinned, docker_config=docker_config)
