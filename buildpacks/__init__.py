@@ -1,0 +1,1 @@
+"""Buildpacks: one package per buildpack, each implementing `builder.lifecycle.contract.Buildpack`."""

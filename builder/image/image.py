@@ -36,6 +36,8 @@ def canonical_json(obj: Any) -> bytes:
 
 @dataclass(frozen=True)
 class Image:
+    """An image: the exact manifest and config bytes, and its layers (lazily readable)."""
+
     manifest_bytes: bytes
     config_bytes: bytes
     layers: tuple[Layer, ...] = field(default=())

@@ -30,6 +30,8 @@ class Origin:
 
 @dataclass(frozen=True)
 class Layer:
+    """One layer: its manifest descriptor (compressed blob), diffID, an opener, and where it may be mounted from."""
+
     descriptor: Descriptor
     diff_id: Digest
     opener: Callable[[], BinaryIO] = field(compare=False, repr=False)

@@ -24,6 +24,8 @@ USER_AGENT = "dockless/0.1 (+https://github.com/dockless)"
 
 @dataclass(frozen=True)
 class RegistryOptions:
+    """How to talk to registries: credentials, trust, retries, timeouts, upload parallelism."""
+
     keychain: Keychain = field(default_factory=Keychain)
     ca_file: str | None = None  # SSL_CERT_FILE; None = the system bundle
     retry: RetryPolicy = field(default_factory=RetryPolicy)

@@ -18,6 +18,8 @@ SHADOW_GID = 42
 
 @dataclass(frozen=True)
 class User:
+    """An account written into /etc/passwd and /etc/group of a stack image."""
+
     name: str
     uid: int
     gid: int
