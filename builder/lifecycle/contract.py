@@ -75,6 +75,21 @@ class BuiltLayer:
     launch_env: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, order=True)
+class Component:
+    """Something a buildpack put in the image, for the SBOM: a runtime, a dependency.
+
+    `purl` is a package URL (pkg:npm/express@4.21.2); `layer` names the
+    BuiltLayer it ships in.
+    """
+
+    name: str
+    version: str
+    purl: str
+    layer: str = ""
+    type: str = "library"
+
+
 @dataclass(frozen=True)
 class BuildResult:
     layers: Sequence[BuiltLayer]
@@ -83,6 +98,7 @@ class BuildResult:
     # Paths (relative to the workspace) that must not go into the app layer,
     # e.g. node_modules when it ships as its own layer.
     app_excludes: frozenset[str] = frozenset()
+    components: Sequence[Component] = ()
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """EXPORT: the run image + the buildpack's launch layers + the app → a new image.
 
 Layer order follows how often things change: run image, runtime,
-dependencies, then the app, so a code-only change rebuilds and uploads only
-the last layer. All layers go through the one reproducible tar writer.
+dependencies, the SBOM, then the app, so a code-only change rebuilds and
+uploads only the last layer. All layers go through the one reproducible tar writer.
 """
 
 from __future__ import annotations
@@ -17,10 +17,12 @@ from builder.image.blobs import BlobStore
 from builder.image.compress import Codec
 from builder.image.image import Image
 from builder.image.digest import Digest
-from builder.image.layer import Layer, layer_from_blob, layer_from_dir
+from builder.image.layer import Layer, layer_from_blob, layer_from_dir, layer_from_entries
 from builder.image.media import OCI_LAYER_GZIP, Descriptor
 from builder.image.mutate import ConfigChange, append_layers, with_config
+from builder.image.tarball import Entry
 from builder.lifecycle.contract import APP_GID, APP_UID, WORKSPACE, BuildResult, BuiltLayer, Process
+from builder.lifecycle.sbom import SBOM_LABEL, SBOM_PATH, cyclonedx, debian_components
 
 DEFAULT_PORT = "8080"
 
@@ -95,6 +97,10 @@ def export(run_image: Image, result: BuildResult, workspace: Path, *, never_ship
     for built in result.layers:
         if built.launch:
             exported.append(ExportedLayer(built.name, _launch_layer(built, store, codec, epoch, memo)))
+    labels_of_base = (run_image.config.get("config") or {}).get("Labels") or {}
+    sbom = cyclonedx([*debian_components(labels_of_base), *result.components])
+    exported.append(ExportedLayer("sbom", layer_from_entries(
+        [Entry(SBOM_PATH, data=sbom, mode=0o644)], store, codec=codec, epoch=epoch)))
     exported.append(ExportedLayer("app", layer_from_dir(
         workspace, store, prefix=WORKSPACE, uid=APP_UID, gid=APP_GID, exclude=frozenset(result.app_excludes),
         exclude_names=never_ship, codec=codec, epoch=epoch)))
@@ -102,6 +108,7 @@ def export(run_image: Image, result: BuildResult, workspace: Path, *, never_ship
                           comments=[e.name for e in exported], created=created)
     process = default_process(result.processes)
     labels: dict[str, str] = {
+        SBOM_LABEL: f"/{SBOM_PATH}",
         "io.buildpacks.build.metadata": json.dumps({
             "buildpacks": [{"id": buildpack}],
             "processes": [{"type": p.type, "command": list(p.command), "default": p.default} for p in result.processes],

@@ -37,6 +37,7 @@ from detectors._files import read_json_object, read_procfile
 from . import deps
 from .managers import TOOLS, Commands, commands, tool_preference
 from .processes import needs_package_manager, processes
+from .inventory import npm_components, runtime_component
 from .registry import DEFAULT_REGISTRY, LazyClient, NpmRegistry, registry_url
 from .runtime import BUILDPACK, NODE_PACKAGES, NodeRuntime, Tool, install_node, install_tool, node_arch
 from .versions import pick_tool, resolve_node
@@ -97,6 +98,7 @@ class NodeBuildpack:
                     f" ({requires.get('node_source') or 'default'})")
             runtime = install_node(registry, ctx.cache, node_packument, version, arch)
             layers = [BuiltLayer("node", runtime.home, NODE_HOME, launch=True, cache=True, metadata=runtime.metadata)]
+            components = [runtime_component(runtime.version)]
             build_script = requires.get("build_script") == "true"
             lockfile = requires.get("lockfile", "")
             if package is not None and (deps.has_dependencies(package, lockfile) or build_script):
@@ -107,6 +109,7 @@ class NodeBuildpack:
                 if modules is not None:
                     layers.append(BuiltLayer("node_modules", modules, f"{WORKSPACE}/node_modules", launch=True,
                                              cache=True, metadata=meta))
+                    components += npm_components(modules)
         launch = processes(read_procfile(ctx.workspace), requires.get("start_command", ""))
         for process in launch:
             tool = needs_package_manager(list(process.command))
@@ -114,7 +117,7 @@ class NodeBuildpack:
                 ctx.log(f"warning: process '{process.type}' runs {tool}, which is not in the image;"
                         " start the app with node directly (e.g. 'node server.js')")
         launch_env = {"NODE_ENV": "production", "PORT": ctx.env.get("PORT", "8080"), "PATH": LAUNCH_PATH}
-        return BuildResult(layers, launch, launch_env, APP_EXCLUDES)
+        return BuildResult(layers, launch, launch_env, APP_EXCLUDES, components)
 
     def _dependencies(self, ctx: BuildContext, registry: NpmRegistry, runtime: NodeRuntime,
                       package: Mapping[str, Any], meta: Mapping[str, str], build_script: bool) -> Path | None:

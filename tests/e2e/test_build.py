@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.cli import assert_clean_error, dockless
-from tests.infra.docker_engine import run_container
+from tests.infra.docker_engine import docker_run_output, run_container
 from tests.infra.faultproxy import FaultProxy
 from tests.infra.gitdaemon import GitDaemon
 from tests.infra.registry import Registry
@@ -67,6 +67,17 @@ def test_example_builds_pushes_and_serves(example: str, publish, registry: Regis
     assert "NODE_ENV=production" in config["config"]["Env"]
     for names in layer_names(registry, repo_name, digest):
         assert not any(n == ".git" or n.endswith("/.git") or "/.git/" in n for n in names)
+
+    # the SBOM names the run image's Debian packages, the runtime and (for apps with deps) the dependencies
+    assert labels["io.dockless.sbom"] == "/layers/sbom/launch/sbom.cdx.json"
+    sbom = json.loads(docker_run_output(pinned, "-e",
+                                        "process.stdout.write(require('fs').readFileSync('/layers/sbom/launch/sbom.cdx.json'))",
+                                        extra_args=("--entrypoint", "/layers/nodejs/node/bin/node"),
+                                        docker_config=docker_config, timeout=60))
+    purls = {c["purl"].split("@")[0] for c in sbom["components"]}
+    assert {"pkg:deb/debian/libc6", "pkg:generic/node"} <= purls
+    if example == "nodejs-express":
+        assert "pkg:npm/express" in purls
 
 
 def test_same_commit_twice_gives_the_same_digest_even_with_a_fresh_cache(publish, registry: Registry,  # type: ignore[no-untyped-def]
