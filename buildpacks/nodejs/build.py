@@ -22,7 +22,6 @@ registry tokens (see APP_EXCLUDES).
 
 from __future__ import annotations
 
-import platform
 import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from typing import Any
 
 import httpx
 
+from builder.image.media import Platform
 from builder.lifecycle.contract import LAYERS, WORKSPACE, BuildContext, BuildResult, BuiltLayer, Mount
 from detectors._files import read_json_object, read_procfile
 
@@ -58,8 +58,7 @@ APP_EXCLUDES = frozenset({
 
 def host_arch() -> str:
     """The architecture builds run on, in OCI terms; Node binaries must run in the build sandbox."""
-    machine = platform.machine().lower()
-    return {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine)
+    return Platform.host().architecture
 
 
 @dataclass(frozen=True)
