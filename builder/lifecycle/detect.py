@@ -1,33 +1,143 @@
-"""DETECT: ask every detector about the workspace; the first pass wins."""
+"""DETECT: try the groups in order; the first whose required members pass and whose plan resolves wins.
+
+As the CNB lifecycle's detector (platform spec, "Detection"):
+
+- each member's detect runs once per build, even if it appears in several groups;
+- a required member that fails fails the group; an optional one is dropped;
+- the build plan must resolve: every `requires` of a member is provided by the
+  same or an earlier member, and every `provides` is required by the same or a
+  later member. An optional member whose plan does not resolve is dropped; a
+  required one fails the group.
+
+A detector that finds a malformed file answers fail with `malformed` set (a
+`UsageError` it raises is turned into exactly that), so other groups are still
+tried. Only when no group passes does `require` stop the build: exit 2 naming
+the malformed file when a detector reported one, else exit 4.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from builder.errors import DetectionError
-from builder.lifecycle.contract import Detection, Detector
+from builder.errors import DetectionError, UsageError
+from builder.lifecycle.contract import Buildpack, BuildpackPlan, DetectContext, Detection, Require
+from builder.lifecycle.registry import GroupMember
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A group as tried: its members with their answers, whether it passed, and why not."""
+
+    members: tuple[tuple[GroupMember, Detection], ...]
+    passed: bool
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class Selected:
+    """A passing group member and the build plan it must provide."""
+
+    buildpack: Buildpack
+    detection: Detection
+    plan: BuildpackPlan
 
 
 @dataclass(frozen=True)
 class DetectResult:
-    """The chosen detection (None when nothing matched) and every answer, for reporting."""
+    """The chosen group (empty when none passed) and every group tried, for reporting."""
 
-    chosen: Detection | None
-    results: tuple[Detection, ...]
+    group: tuple[Selected, ...]
+    candidates: tuple[Candidate, ...]
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.group)
+
+    @property
+    def buildpack_ids(self) -> tuple[str, ...]:
+        return tuple(s.buildpack.id for s in self.group)
 
 
-def detect(workspace: Path, env: Mapping[str, str], detectors: Sequence[Detector]) -> DetectResult:
-    results = tuple(d.detect(workspace, env) for d in detectors)
-    chosen = next((r for r in results if r.passed), None)
-    return DetectResult(chosen, results)
+def detect(ctx: DetectContext, order: Sequence[Sequence[tuple[GroupMember, Buildpack]]]) -> DetectResult:
+    """Run detection over `order` (groups of (member, buildpack)); stop at the first passing group."""
+    answers: dict[str, Detection] = {}
+    candidates: list[Candidate] = []
+    for group in order:
+        members = []
+        for member, buildpack in group:
+            if member.id not in answers:
+                answers[member.id] = _answer(buildpack, ctx)
+            members.append((member, answers[member.id]))
+        candidate, selected = _resolve(tuple(members), {m.id: bp for m, bp in group})
+        candidates.append(candidate)
+        if selected:
+            return DetectResult(selected, tuple(candidates))
+    return DetectResult((), tuple(candidates))
 
 
-def require(result: DetectResult) -> Detection:
-    """The chosen detection, or a DetectionError that says why each detector failed."""
-    if result.chosen is not None:
-        return result.chosen
-    why = "; ".join(f"{r.detector}: {' '.join(r.reasons) or 'no match'}" for r in result.results)
-    raise DetectionError(f"no buildpack matched the source ({why})",
-                         "supported today: Node.js (package.json, server.js or index.js at the root); use --subdir for monorepos")
+def _answer(buildpack: Buildpack, ctx: DetectContext) -> Detection:
+    try:
+        return buildpack.detect(ctx)
+    except UsageError as exc:  # a malformed input file: a failed detection with its reason
+        return Detection(buildpack.id, False, (exc.message,), malformed=exc.message)
+
+
+def _resolve(members: tuple[tuple[GroupMember, Detection], ...],
+             buildpacks: dict[str, Buildpack]) -> tuple[Candidate, tuple[Selected, ...]]:
+    for member, detection in members:
+        if not detection.passed and not member.optional:
+            return Candidate(members, False, f"{member.id} did not pass"), ()
+    kept = [(m, d) for m, d in members if d.passed]
+    while True:
+        problem = _plan_problem(kept)
+        if problem is None:
+            break
+        index, why = problem
+        member = kept[index][0]
+        if not member.optional:
+            return Candidate(members, False, why), ()
+        del kept[index]
+    if not kept:
+        return Candidate(members, False, "no member passed"), ()
+    selected = tuple(Selected(buildpacks[m.id], d, _plan_for(d, kept)) for m, d in kept)
+    return Candidate(members, True), selected
+
+
+def _plan_problem(kept: list[tuple[GroupMember, Detection]]) -> tuple[int, str] | None:
+    """The first member whose plan does not resolve, and why; None when the whole plan resolves."""
+    for i, (member, detection) in enumerate(kept):
+        for require in detection.requires:
+            if not any(require.name in d.provides for _, d in kept[: i + 1]):
+                return i, f"{member.id} requires '{require.name}', which no buildpack before it provides"
+        for provided in detection.provides:
+            if not any(provided in (r.name for r in d.requires) for _, d in kept[i:]):
+                return i, f"{member.id} provides '{provided}', which no buildpack from it on requires"
+    return None
+
+
+def _plan_for(detection: Detection, kept: list[tuple[GroupMember, Detection]]) -> BuildpackPlan:
+    entries: list[Require] = []
+    for _, other in kept:
+        entries += [r for r in other.requires if r.name in detection.provides]
+    return BuildpackPlan(tuple(entries))
+
+
+def require(result: DetectResult) -> tuple[Selected, ...]:
+    """The chosen group, or the error that explains every group: UsageError (exit 2) when a
+    detector reported a malformed file, else DetectionError (exit 4)."""
+    if result.group:
+        return result.group
+    malformed = [d for c in result.candidates for _, d in c.members if d.malformed]
+    if malformed:
+        first = malformed[0]
+        raise UsageError(f"{first.buildpack}: {first.malformed}",
+                         "fix the file; no other buildpack matched the source either "
+                         "(dockless detect shows every group)")
+    why = "; ".join(
+        " + ".join(f"{m.id}{' (optional)' if m.optional else ''}: {' '.join(d.reasons) or 'no match'}"
+                   for m, d in c.members)
+        for c in result.candidates)
+    raise DetectionError(f"no buildpack group matched the source ({why})",
+                         "run 'dockless detect SOURCE' for every group and reason; use --subdir for monorepos, "
+                         "or --buildpack to choose")

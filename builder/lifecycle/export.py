@@ -1,4 +1,4 @@
-"""EXPORT: the run image + the buildpack's launch layers + the app → a new image.
+"""EXPORT: the run image + the group's launch layers + the app → a new image.
 
 Layer order follows how often things change: run image, runtime,
 dependencies, the SBOM, then the app, so a code-only change rebuilds and
@@ -8,7 +8,7 @@ uploads only the last layer. All layers go through the one reproducible tar writ
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 from pathlib import Path
@@ -21,7 +21,9 @@ from builder.image.layer import Layer, layer_from_blob, layer_from_dir, layer_fr
 from builder.image.media import OCI_LAYER_GZIP, Descriptor
 from builder.image.mutate import ConfigChange, append_layers, with_config
 from builder.image.tarball import Entry
-from builder.lifecycle.contract import APP_GID, APP_UID, WORKSPACE, BuildResult, BuiltLayer, Process
+from builder.lifecycle.build import GroupResult
+from builder.lifecycle.contract import APP_GID, APP_UID, WORKSPACE, BuiltLayer, Process
+from builder.lifecycle.env import apply_all, layer_dirs_env
 from builder.lifecycle.sbom import SBOM_LABEL, SBOM_PATH, cyclonedx, debian_components
 
 DEFAULT_PORT = "8080"
@@ -65,24 +67,17 @@ class ExportedLayer:
     layer: Layer
 
 
-def _prepend(path: list[str], value: str) -> list[str]:
-    front = [p for p in value.split(":") if p]
-    return front + [p for p in path if p not in front]
-
-
-def launch_env(base_env: Iterable[str], result: BuildResult) -> dict[str, str]:
-    """Merge launch env: PATH entries go in front of the run image's PATH (no duplicates), others are set."""
+def launch_env(base_env: Iterable[str], group: GroupResult) -> dict[str, str]:
+    """The image's Env: the run image's, then each launch layer's bin/, lib/ and env, then each
+    buildpack's launch env (CNB env file semantics, see builder.lifecycle.env); PORT defaults to 8080."""
     env = dict(e.split("=", 1) for e in base_env if "=" in e)
-    path = [p for p in env.get("PATH", "/usr/local/bin:/usr/bin:/bin").split(":") if p]
-    out: dict[str, str] = {}
-    for values in [layer.launch_env for layer in result.layers] + [result.launch_env]:
-        for k, v in values.items():
-            if k == "PATH":
-                path = _prepend(path, v)
-            else:
-                out[k] = v
+    env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
+    changes: list[Mapping[str, str]] = []
+    for owned in group.launch_layers:
+        changes += [layer_dirs_env(owned.layer.path, owned.layer.target), owned.layer.launch_env]
+    out = apply_all(env, [*changes, *group.launch_env])
     out.setdefault("PORT", DEFAULT_PORT)
-    return {"PATH": ":".join(path), **out}
+    return {"PATH": out.pop("PATH"), **dict(sorted(out.items()))}
 
 
 def default_process(processes: Iterable[Process]) -> Process | None:
@@ -90,28 +85,32 @@ def default_process(processes: Iterable[Process]) -> Process | None:
     return next((p for p in procs if p.default), next((p for p in procs if p.type == "web"), procs[0] if procs else None))
 
 
-def export(run_image: Image, result: BuildResult, workspace: Path, *, never_ship: frozenset[str],
-           store: BlobStore, epoch: int, created: int, provenance: Provenance, buildpack: str,
-           codec: Codec = Codec(), memo: LayerMemo | None = None) -> tuple[Image, list[ExportedLayer]]:
-    exported: list[ExportedLayer] = []
-    for built in result.layers:
-        if built.launch:
-            exported.append(ExportedLayer(built.name, _launch_layer(built, store, codec, epoch, memo)))
+def export(run_image: Image, group: GroupResult, workspace: Path, *, never_ship: frozenset[str],
+           store: BlobStore, epoch: int, created: int, provenance: Provenance,
+           codec: Codec = Codec(), memo: LayerMemo | None = None,
+           package_layers: Sequence[ExportedLayer] = ()) -> tuple[Image, list[ExportedLayer]]:
+    """The image: run image, `package_layers` (Debian packages buildpacks asked for at launch), the
+    launch layers in group order, the SBOM, then the app; and the config that starts the default process."""
+    exported: list[ExportedLayer] = list(package_layers)
+    for owned in group.launch_layers:
+        exported.append(ExportedLayer(owned.layer.name, _launch_layer(owned.layer, store, codec, epoch, memo)))
     labels_of_base = (run_image.config.get("config") or {}).get("Labels") or {}
-    sbom = cyclonedx([*debian_components(labels_of_base), *result.components])
+    sbom = cyclonedx([*debian_components(labels_of_base), *group.components])
     exported.append(ExportedLayer("sbom", layer_from_entries(
         [Entry(SBOM_PATH, data=sbom, mode=0o644)], store, codec=codec, epoch=epoch)))
     exported.append(ExportedLayer("app", layer_from_dir(
-        workspace, store, prefix=WORKSPACE, uid=APP_UID, gid=APP_GID, exclude=frozenset(result.app_excludes),
+        workspace, store, prefix=WORKSPACE, uid=APP_UID, gid=APP_GID, exclude=frozenset(group.app_excludes),
         exclude_names=never_ship, codec=codec, epoch=epoch)))
-    image = append_layers(run_image, [e.layer for e in exported], created_by=f"dockless buildpack {buildpack}",
+    image = append_layers(run_image, [e.layer for e in exported],
+                          created_by=f"dockless buildpacks {' '.join(group.buildpacks)}",
                           comments=[e.name for e in exported], created=created)
-    process = default_process(result.processes)
+    process = default_process(group.processes)
     labels: dict[str, str] = {
         SBOM_LABEL: f"/{SBOM_PATH}",
         "io.buildpacks.build.metadata": json.dumps({
-            "buildpacks": [{"id": buildpack}],
-            "processes": [{"type": p.type, "command": list(p.command), "default": p.default} for p in result.processes],
+            "buildpacks": [{"id": bp} for bp in group.buildpacks],
+            "processes": [{"type": p.type, "command": list(p.command), "args": list(p.args), "default": p.default}
+                          for p in group.processes],
         }, sort_keys=True, separators=(",", ":")),
     }
     if provenance.url:
@@ -123,8 +122,8 @@ def export(run_image: Image, result: BuildResult, workspace: Path, *, never_ship
         user=f"{APP_UID}:{APP_GID}",
         workdir=process.working_dir if process else WORKSPACE,
         entrypoint=list(process.command) if process else None,
-        cmd=[],
-        env=launch_env(base_env, result),
+        cmd=list(process.args) if process else [],
+        env=launch_env(base_env, group),
         labels=labels,
         exposed_ports=[f"{DEFAULT_PORT}/tcp"],
         created=created,

@@ -1,28 +1,39 @@
 """SOURCE → DETECT → BUILD → EXPORT → PUBLISH, as one function with typed inputs.
 
-The CLI builds a `BuildRequest` and the `Services` (how to run commands, how
-to get the run image, where to log) and prints the `BuildReport`. Nothing
-here reads the process environment or prints.
+`build(request, services)` is the library's one call for a build; the CLI (and
+later commands such as `resolve`) make a `BuildRequest` and `Services`
+(`builder.lifecycle.services.default_services` wires the real ones: stack,
+sandbox, run image) and print the `BuildReport`. Nothing here reads the
+process environment or prints.
 """
 
 from __future__ import annotations
 
 import shutil
+import subprocess
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from builder.errors import BuildError, UsageError
 from builder.image.image import Image
+from builder.image.layer import Layer
 from builder.image.tarball import DEFAULT_EPOCH, layer_epoch
 from builder.lifecycle import registry
-from builder.lifecycle.contract import BuildContext, Detection, Executor
+from builder.lifecycle.build import GroupResult, build_group
+from builder.lifecycle.contract import WORKSPACE, Buildpack, DetectContext, Executor, Mount
 from builder.lifecycle.detect import DetectResult, detect, require
 from builder.lifecycle.export import ExportedLayer, Provenance, export
+from builder.lifecycle.launchcheck import check_launch
 from builder.lifecycle.layercache import DirLayerCache
+from builder.lifecycle.packages import PackageRequests
+from builder.lifecycle.registry import Group, GroupMember
 from builder.reference import Reference
 from builder.source import NEVER_SHIP, SourceSpec, Workspace, fetch_source
 from builder.transport import Context, Written, write_image
+
+LogFn = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -30,6 +41,7 @@ class BuildRequest:
     source: SourceSpec
     image: Reference
     env: Mapping[str, str] = field(default_factory=dict)   # --env K=V, wins over project.toml
+    buildpacks: tuple[str, ...] = ()                       # --buildpack: ids or CNB directories; () = ORDER
     source_date_epoch: str | None = None                  # from the environment, if set
     cache_root: Path = Path(".dockless-cache")
     host_env: Mapping[str, str] = field(default_factory=dict)  # npm registry, CA bundle: read once by the CLI
@@ -37,29 +49,70 @@ class BuildRequest:
 
 @dataclass(frozen=True)
 class Services:
-    """What the pipeline needs from outside, injected so tests can swap any part."""
+    """What the pipeline needs from outside, injected so tests can swap any part.
+
+    `make_executor(workspace, packages)` runs commands in a build root that also
+    holds the Debian `packages` buildpacks asked for at build; `package_layer(base,
+    names)` makes the layer of those asked for at launch (None: not supported).
+    """
 
     ctx: Context
-    log: Callable[[str], None]
-    make_executor: Callable[[Path], Executor]      # workspace → executor
-    run_image: Callable[[], Image]                 # the base to build on
+    log: LogFn
+    make_executor: Callable[[Path, tuple[str, ...]], Executor]
+    run_image: Callable[[], Image]
+    package_layer: Callable[[Image, Sequence[str]], Layer] | None = None
 
 
 @dataclass(frozen=True)
 class BuildReport:
     written: Written
     image: Image
-    detection: Detection
+    detected: DetectResult
     workspace: Workspace
     layers: tuple[ExportedLayer, ...]
 
 
-def fetch_and_detect(spec: SourceSpec, dest: Path, env: Mapping[str, str],
-                     log: Callable[[str], None]) -> tuple[Workspace, Mapping[str, str], DetectResult]:
-    """SOURCE + DETECT; shared by `dockless build` and `dockless detect`."""
+def resolve_order(refs: Sequence[str], host_env: Mapping[str, str]) -> list[list[tuple[GroupMember, Buildpack]]]:
+    """The groups to try: ORDER, or one group of the `--buildpack` refs (built-in ids or CNB directories),
+    all required, as `pack build --buildpack` does."""
+    groups: Sequence[Group] = (tuple(GroupMember(ref) for ref in refs),) if refs else registry.ORDER
+    order = []
+    for group in groups:
+        members = []
+        for member in group:
+            buildpack = _buildpack(member.id, host_env)
+            members.append((GroupMember(buildpack.id, member.optional), buildpack))
+        order.append(members)
+    return order
+
+
+def _buildpack(ref: str, host_env: Mapping[str, str]) -> Buildpack:
+    builtin = registry.builtin(ref, host_env)
+    if builtin is not None:
+        return builtin
+    path = Path(ref)
+    if path.is_dir():
+        from builder.lifecycle.cnb import CnbBuildpack
+
+        return CnbBuildpack.load(path)
+    raise UsageError(f"--buildpack '{ref}' is neither a built-in buildpack nor a directory",
+                     f"built in: {', '.join(registry.builtin_ids())}; or a directory with buildpack.toml, "
+                     "bin/detect and bin/build (CNB Buildpack API 0.10)")
+
+
+def fetch_and_detect(spec: SourceSpec, dest: Path, env: Mapping[str, str], log: LogFn, *,
+                     buildpacks: Sequence[str] = (), host_env: Mapping[str, str] | None = None,
+                     executor: Callable[[Path], Executor] | None = None,
+                     ) -> tuple[Workspace, Mapping[str, str], DetectResult]:
+    """SOURCE + DETECT; shared by `dockless build` and `dockless detect`.
+
+    `executor(workspace)` is only called when an external buildpack's bin/detect has to run.
+    """
+    order = resolve_order(buildpacks, host_env or {})
     workspace = fetch_source(spec, dest, log=log)
     build_env = {**workspace.build_env, **env}
-    return workspace, build_env, detect(workspace.path, build_env, registry.detectors())
+    lazy = _LazyExecutor(lambda: executor(workspace.path)) if executor else None
+    return workspace, build_env, detect(DetectContext(workspace.path, build_env, lazy, log), order)
 
 
 def created_time(request: BuildRequest, workspace: Workspace) -> int:
@@ -73,37 +126,67 @@ def build(request: BuildRequest, services: Services) -> BuildReport:
     log = services.log
     with tempfile.TemporaryDirectory(prefix="dockless-build-") as tmp:
         tmpdir = Path(tmp)
-        workspace, build_env, detected = fetch_and_detect(request.source, tmpdir / "workspace", request.env, log)
-        detection = require(detected)
-        log(f"detected {detection.buildpack}: {'; '.join(detection.reasons)}")
+        packages = PackageRequests()
+        executors: dict[tuple[str, ...], Executor] = {}
+
+        def current_executor(workspace: Path) -> Executor:
+            key = packages.build
+            if key not in executors:
+                executors[key] = services.make_executor(workspace, key)
+            return executors[key]
+
+        workspace, build_env, detected = fetch_and_detect(
+            request.source, tmpdir / "workspace", request.env, log, buildpacks=request.buildpacks,
+            host_env=request.host_env, executor=current_executor)
+        group = require(detected)
+        for selected in group:
+            log(f"detected {selected.buildpack.id}: {'; '.join(selected.detection.reasons)}")
         run_image = services.run_image()
-        buildpack = registry.buildpack(detection.buildpack, request.host_env)
-        layers_dir = tmpdir / "layers"
-        layers_dir.mkdir()
         layer_cache = DirLayerCache(request.cache_root / "layers")
-        ctx = BuildContext(
-            workspace=workspace.path,
-            layers_dir=layers_dir,
-            detection=detection,
-            env=build_env,
-            executor=services.make_executor(workspace.path),
-            cache=layer_cache,
-            download_dir=request.cache_root / "downloads",
-            log=log,
-        )
-        result = buildpack.build(ctx)
+        result = build_group(
+            group, workspace=workspace.path, layers_root=tmpdir / "layers", env=build_env,
+            executor=lambda: current_executor(workspace.path), cache=layer_cache,
+            download_dir=request.cache_root / "downloads", log=log, packages=packages,
+        )  # fmt: skip
+        package_layers = _package_layers(services, run_image, packages.launch)
+        check_launch(result, workspace.path, run_image, never_ship=frozenset(NEVER_SHIP),
+                     memo_dir=request.cache_root / "run-image-listings",
+                     extra_layers=[e.layer for e in package_layers])
         epoch = layer_epoch({"SOURCE_DATE_EPOCH": request.source_date_epoch} if request.source_date_epoch else {})
         log("exporting layers")
         image, exported = export(
             run_image, result, workspace.path,
             never_ship=frozenset(NEVER_SHIP), store=services.ctx.store, epoch=epoch,
             created=created_time(request, workspace),
-            provenance=Provenance(workspace.url, workspace.commit), buildpack=detection.buildpack,
-            memo=layer_cache,
-        )
+            provenance=Provenance(workspace.url, workspace.commit), memo=layer_cache,
+            package_layers=package_layers,
+        )  # fmt: skip
         for e in exported:
             log(f"layer {e.name}: {e.layer.digest.short} ({e.layer.size / 1e6:.1f} MB)")
         log(f"writing {request.image}")
         written = write_image(image, request.image, services.ctx)
-        shutil.rmtree(layers_dir, ignore_errors=True)
-        return BuildReport(written, image, detection, workspace, tuple(exported))
+        shutil.rmtree(tmpdir / "layers", ignore_errors=True)
+        return BuildReport(written, image, detected, workspace, tuple(exported))
+
+
+def _package_layers(services: Services, run_image: Image, names: tuple[str, ...]) -> list[ExportedLayer]:
+    if not names:
+        return []
+    if services.package_layer is None:
+        raise BuildError(f"a buildpack needs Debian packages at launch ({', '.join(names)}), "
+                         "but this build has no Debian stack to take them from", "build on the built-in stack")
+    return [ExportedLayer("packages", services.package_layer(run_image, names))]
+
+
+class _LazyExecutor:
+    """An executor made on first use (detection of built-in buildpacks never needs one)."""
+
+    def __init__(self, make: Callable[[], Executor]) -> None:
+        self.make = make
+
+    def run(self, argv: Sequence[str], *, what: str, cwd: str = WORKSPACE, env: Mapping[str, str] | None = None,
+            mounts: Sequence[Mount] = ()) -> subprocess.CompletedProcess[str]:
+        return self.make().run(argv, what=what, cwd=cwd, env=env, mounts=mounts)
+
+
+__all__ = ["BuildReport", "BuildRequest", "GroupResult", "Services", "build", "fetch_and_detect", "resolve_order"]

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from builder.image.blobs import BlobStore
 from builder.image.mutate import scratch
-from builder.lifecycle.contract import BuildResult, BuiltLayer, Process
+from builder.lifecycle.build import GroupResult, OwnedLayer
+from builder.lifecycle.contract import BuiltLayer, Process
 from builder.lifecycle.export import Provenance, export
 from builder.lifecycle.layercache import DirLayerCache
 
@@ -52,12 +53,12 @@ def test_export_reuses_a_cached_layer_without_reading_it_again(tmp_path: Path) -
     workspace = tmp_path / "ws"
     workspace.mkdir()
     (workspace / "app.js").write_text("1")
-    result = BuildResult([BuiltLayer("tool", entry, "/layers/bp/tool", cache=True, metadata=META)],
-                         [Process("web", ["/layers/bp/tool/bin/tool"], default=True)])
+    layer = BuiltLayer("tool", entry, "/layers/bp/tool", cache=True, metadata=META)
+    result = GroupResult(("bp",), (OwnedLayer("bp", layer),), (Process("web", ["/layers/bp/tool/bin/tool"], default=True),), ())
 
     def run() -> str:
         image, exported = export(scratch(), result, workspace, never_ship=frozenset(), store=store, epoch=0,
-                                 created=0, provenance=Provenance(), buildpack="bp", memo=cache)
+                                 created=0, provenance=Provenance(), memo=cache)
         return str(exported[0].layer.digest)
 
     first = run()

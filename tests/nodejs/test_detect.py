@@ -30,16 +30,16 @@ def test_no_node_app_fails_with_a_reason(tmp_path: Path) -> None:
     result = detect(tmp_path, {"main.py": "print(1)", "README.md": "hi"})
     assert not result.passed
     assert result.reasons == ("no package.json, server.js or index.js at the root",)
-    assert result.detector == "nodejs" and result.buildpack == "nodejs"
+    assert result.buildpack == "nodejs" and result.provides == ("node",)
 
 
 @pytest.mark.parametrize("entry", ["server.js", "index.js"])
 def test_a_lone_entry_script_passes(tmp_path: Path, entry: str) -> None:
     result = detect(tmp_path, {entry: "require('http')"})
     assert result.passed
-    assert result.requires["start"] == entry
-    assert result.requires["start_command"] == f"node {entry}"
-    assert result.requires["package_manager"] == "npm" and result.requires["lockfile"] == ""
+    assert result.metadata("node")["start"] == entry
+    assert result.metadata("node")["start_command"] == f"node {entry}"
+    assert result.metadata("node")["package_manager"] == "npm" and result.metadata("node")["lockfile"] == ""
     assert any(entry in r and "no package.json" in r for r in result.reasons)
 
 
@@ -56,8 +56,8 @@ def test_a_lone_entry_script_passes(tmp_path: Path, entry: str) -> None:
 def test_node_version_sources_in_order(tmp_path: Path, files, env, spec, source) -> None:
     result = detect(tmp_path, files, env)
     assert result.passed
-    assert result.requires.get("node") == spec
-    assert result.requires["node_source"] == source
+    assert result.metadata("node").get("node") == spec
+    assert result.metadata("node")["node_source"] == source
     if spec is None:
         assert any("newest LTS" in r for r in result.reasons)
     else:
@@ -86,8 +86,8 @@ def test_node_version_sources_in_order(tmp_path: Path, files, env, spec, source)
 def test_package_manager_and_lockfile(tmp_path: Path, files, manager, version, source, lockfile) -> None:
     result = detect(tmp_path, files)
     assert result.passed
-    assert (result.requires["package_manager"], result.requires["package_manager_version"],
-            result.requires["package_manager_source"], result.requires["lockfile"]) == (manager, version, source, lockfile)
+    assert (result.metadata("node")["package_manager"], result.metadata("node")["package_manager_version"],
+            result.metadata("node")["package_manager_source"], result.metadata("node")["lockfile"]) == (manager, version, source, lockfile)
     assert any(r.startswith(f"package manager {manager}") for r in result.reasons)
 
 
@@ -117,20 +117,20 @@ def test_malformed_package_json_is_one_clear_usage_error(tmp_path: Path) -> None
 def test_start_command_order(tmp_path: Path, files, start, command) -> None:
     result = detect(tmp_path, files)
     assert result.passed
-    assert (result.requires["start"], result.requires["start_command"]) == (start, command)
+    assert (result.metadata("node")["start"], result.metadata("node")["start_command"]) == (start, command)
     if not start:
         assert any(r.startswith("no start command found") for r in result.reasons)
 
 
 def test_build_script_is_reported(tmp_path: Path) -> None:
     result = detect(tmp_path, {"package.json": {"scripts": {"build": "tsc -p .", "start": "node dist/app.js"}}})
-    assert result.requires["build_script"] == "true"
+    assert result.metadata("node")["build_script"] == "true"
     assert "scripts.build runs after the install: tsc -p ." in result.reasons
-    assert detect(tmp_path / "b", {"package.json": {"scripts": {"build": " "}}}).requires["build_script"] == "false"
+    assert detect(tmp_path / "b", {"package.json": {"scripts": {"build": " "}}}).metadata("node")["build_script"] == "false"
 
 
 def test_requires_are_all_strings(tmp_path: Path) -> None:
     result = detect(tmp_path, {"package.json": {"engines": {"node": 20}, "packageManager": "pnpm@9.1.0",
                                                 "scripts": {"build": "x", "start": "node s.js"}}})
-    assert result.requires["node"] == "20"
-    assert all(isinstance(k, str) and isinstance(v, str) for k, v in result.requires.items())
+    assert result.metadata("node")["node"] == "20"
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in result.metadata("node").items())

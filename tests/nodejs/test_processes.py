@@ -42,9 +42,8 @@ def test_without_web_the_first_procfile_entry_is_default() -> None:
     assert [(p.type, p.default) for p in procs] == [("worker", True), ("clock", False)]
 
 
-def test_no_start_command_is_a_build_error() -> None:
-    with pytest.raises(BuildError, match="no start command"):
-        processes({}, "")
+def test_no_start_command_leaves_it_to_the_group() -> None:
+    assert processes({}, "") == []  # the lifecycle fails the build unless a later buildpack defines one
 
 
 def test_package_manager_in_a_start_command_is_flagged() -> None:

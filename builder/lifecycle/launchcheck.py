@@ -1,0 +1,169 @@
+"""Before EXPORT: can every process start in the image? A build that exits 0 ships an image that starts.
+
+The image's file system is known without running it: the run image's layers
+(listed once per layer and remembered by diffID), the launch layers at their
+targets and the app at /workspace. For each process the executable must
+resolve as the kernel and the shell would: an absolute path must exist, a bare
+name must be on the image's launch PATH, a relative path is taken from the
+working directory. For `/bin/sh -c "…"` the shell and the script's one
+command (after `exec` and variable assignments) are checked the same way, so a
+`web: npm start` whose npm is not in the image fails here, not at `docker run`.
+Language-specific checks (a `node FILE` target, native modules) belong to the
+buildpacks.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import posixpath
+import re
+import shlex
+import tarfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from builder.errors import BuildError
+from builder.image.image import Image
+from builder.image.layer import Layer
+from builder.lifecycle.build import GroupResult
+from builder.lifecycle.contract import WORKSPACE, Process
+from builder.lifecycle.export import launch_env
+
+SHELLS = ("/bin/sh", "/bin/bash", "/usr/bin/sh", "/usr/bin/bash", "sh", "bash")
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_CONTROL = re.compile(r"&&|\|\||[;&|\n`]|\$\(")
+_BUILTINS = frozenset({"exec", "cd", "export", "set", "test", "[", "echo", "true", "false", ":", ".", "source",
+                       "trap", "ulimit", "umask", "wait", "eval", "printf", "read", "shift", "unset", "if", "for",
+                       "while", "case"})  # fmt: skip
+
+
+class ImageFiles:
+    """The paths of an image-to-be: run image layers, launch layers at their targets, the app."""
+
+    def __init__(self, run_image: Image, group: GroupResult, workspace: Path, memo_dir: Path | None = None,
+                 never_ship: frozenset[str] = frozenset(), extra_layers: Sequence[Layer] = ()) -> None:
+        self.roots = [(o.layer.target, o.layer.path) for o in group.launch_layers] + [(WORKSPACE, workspace)]
+        self.excluded = [f"{WORKSPACE}/{e.strip('/')}" for e in group.app_excludes]
+        self.never_ship = never_ship
+        self.extra_layers = tuple(extra_layers)
+        self.run_image = run_image
+        self.memo_dir = memo_dir
+        self._base: set[str] | None = None
+
+    def exists(self, path: str) -> bool:
+        """True when `path` (absolute, in the image) is a file, directory or symlink there."""
+        path = posixpath.normpath(path)
+        for target, host in self.roots:
+            if target == WORKSPACE and self._not_shipped(path):
+                continue
+            if path == target or path.startswith(target + "/"):
+                if os.path.lexists(host / path[len(target):].lstrip("/")):
+                    return True
+        return path.lstrip("/") in self.base()
+
+    def _not_shipped(self, path: str) -> bool:
+        """True for app paths the app layer leaves out (app_excludes, .git and other never-ship names)."""
+        if any(path == e or path.startswith(e + "/") for e in self.excluded):
+            return True
+        return any(part in self.never_ship for part in path.split("/"))
+
+    def base(self) -> set[str]:
+        if self._base is None:
+            self._base = set()
+            for layer in (*self.run_image.layers, *self.extra_layers):
+                self._base |= self._listing(layer)
+        return self._base
+
+    def _listing(self, layer: Layer) -> set[str]:
+        memo = self.memo_dir / f"{layer.diff_id.hex}.json.gz" if self.memo_dir else None
+        if memo is not None and memo.is_file():
+            return set(json.loads(gzip.decompress(memo.read_bytes())))
+        names: set[str] = set()
+        links: dict[str, str] = {}
+        with layer.open() as blob, tarfile.open(fileobj=blob, mode="r|*") as tar:
+            for member in tar:
+                name = posixpath.normpath(member.name.lstrip("./").lstrip("/")) if member.name not in (".", "./") else ""
+                if name:
+                    names.add(name)
+                    if member.issym():
+                        links[name] = member.linkname
+        # Top-level symlinked directories of a merged-/usr root: bin -> usr/bin.
+        for name, target in links.items():
+            if "/" not in name and not target.startswith("/"):
+                prefix = posixpath.normpath(target)
+                names |= {f"{name}/{n[len(prefix) + 1:]}" for n in list(names) if n.startswith(prefix + "/")}
+        if memo is not None:
+            memo.parent.mkdir(parents=True, exist_ok=True)
+            tmp = memo.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(gzip.compress(json.dumps(sorted(names)).encode(), mtime=0))
+            os.replace(tmp, memo)
+        return names
+
+
+def check_launch(group: GroupResult, workspace: Path, run_image: Image, *, never_ship: frozenset[str] = frozenset(),
+                 memo_dir: Path | None = None, extra_layers: Sequence[Layer] = ()) -> None:
+    """Raise BuildError (exit 5) naming the process and the missing piece when a process cannot start.
+
+    `extra_layers` go on the run image first (the Debian packages buildpacks asked for at launch);
+    `memo_dir` remembers each image layer's file list by diffID.
+    """
+    if not group.processes:
+        raise BuildError(f"no start command: no buildpack of the group ({', '.join(group.buildpacks)}) "
+                         "defined a process", "add a Procfile with a 'web: …' line, or the start command your "
+                         "language's buildpack looks for ('dockless detect' shows it)")
+    env = launch_env((run_image.config.get("config") or {}).get("Env") or [], group)
+    files = ImageFiles(run_image, group, workspace, memo_dir, never_ship, extra_layers)
+    path = [p for p in env.get("PATH", "").split(":") if p]
+    for process in group.processes:
+        _check_process(process, files, path)
+
+
+def _check_process(process: Process, files: ImageFiles, path: list[str]) -> None:
+    argv = list(process.command)
+    if not argv:
+        raise BuildError(f"process '{process.type}' has an empty command", "this is a bug in the buildpack")
+    where = _resolve(argv[0], process.working_dir, files, path)
+    if where is None:
+        raise BuildError(f"process '{process.type}' cannot start: '{argv[0]}' is not in the image "
+                         f"(launch PATH {':'.join(path)})", _hint(argv[0]))
+    if argv[0] in SHELLS and len(argv) >= 3 and argv[1] == "-c":
+        word = script_command(argv[2])
+        if word and word not in _BUILTINS and not word.startswith("$") and \
+                _resolve(word, process.working_dir, files, path) is None:
+            raise BuildError(f"process '{process.type}' cannot start: its command '{word}' is not in the image "
+                             f"(launch PATH {':'.join(path)})", _hint(word))
+
+
+def script_command(script: str) -> str | None:
+    """The command a one-command shell script runs (after `exec` and assignments); None for anything more."""
+    if _CONTROL.search(script):
+        return None
+    try:
+        words = shlex.split(script)
+    except ValueError:
+        return None
+    while words and (_ASSIGNMENT.match(words[0]) or words[0] == "exec"):
+        words.pop(0)
+    return words[0] if words else None
+
+
+def _resolve(command: str, cwd: str, files: ImageFiles, path: list[str]) -> str | None:
+    if command.startswith("/"):
+        return command if files.exists(command) else None
+    if "/" in command:
+        full = posixpath.normpath(posixpath.join(cwd, command))
+        return full if files.exists(full) else None
+    for directory in path:
+        full = posixpath.join(directory, command)
+        if files.exists(full):
+            return full
+    return None
+
+
+def _hint(command: str) -> str:
+    name = posixpath.basename(command)
+    if name in ("npm", "npx", "yarn", "pnpm", "corepack"):
+        return f"{name} is a build tool and does not ship; start the app with node directly (e.g. 'web: node server.js')"
+    return "start the process with a command the image has, or add what it needs (a Procfile 'web:' line)"

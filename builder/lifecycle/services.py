@@ -1,0 +1,78 @@
+"""The real Services of a build: the built-in Debian stack (or a given run image) and the sandbox.
+
+    with default_services(ctx, log=out.log, progress=out.progress, environ=os.environ,
+                          run_image=None) as services:
+        report = build(request, services)
+
+Everything here is made on first use: a warm build that needs no new packages
+opens no connection to the Debian mirror, and the build root (~130 MB of
+.debs the first time) is only made when the sandbox can run here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from builder.image.image import Image
+from builder.image.layer import Layer
+from builder.lifecycle.contract import Executor
+from builder.lifecycle.pipeline import Services
+from builder.reference import Reference
+from builder.transport import Context, read_image
+
+ProgressFn = Callable[[str, int, int], None]
+
+
+@contextmanager
+def default_services(ctx: Context, *, log: Callable[[str], None], environ: Mapping[str, str],
+                     run_image: Reference | None = None, progress: ProgressFn | None = None,
+                     debug: Callable[[str], None] | None = None) -> Iterator[Services]:
+    """Services on the built-in stack of the machine's architecture; `run_image` replaces its run image.
+
+    `environ` is the host environment, read here once: SSL_CERT_FILE for the
+    mirror and the sandbox's trust, PATH for the host fallback, proxies.
+    """
+    from builder.sandbox import select_executor
+    from builder.stack import archive_client, default_build_root, default_run_image, open_archive
+    from builder.stack.extend import extend_build_root, launch_package_layer
+
+    cache_root = ctx.store.root
+    clients: list[httpx.Client] = []
+
+    def mirror_client() -> httpx.Client:  # made only when the stack must be (re)checked
+        clients.append(archive_client(ca_file=environ.get("SSL_CERT_FILE")))
+        return clients[-1]
+
+    def report(what: str) -> Callable[[int, int], None]:
+        return lambda done, total: progress(what, done, total) if progress else None
+
+    archive = open_archive(cache_root, mirror_client, arch=ctx.platform.architecture)
+
+    def base() -> Image:
+        if run_image is not None:
+            log(f"run image {run_image}")
+            return read_image(run_image, ctx)
+        log(f"run image: the built-in {archive.suite} stack")
+        return default_run_image(cache_root, archive, ctx, log=log, progress=report("run image packages"))
+
+    def executor(workspace: Path, packages: tuple[str, ...]) -> Executor:
+        def build_root() -> Path:
+            root = default_build_root(cache_root, archive, log=log, progress=report("build root packages"))
+            return extend_build_root(cache_root, archive, root, packages, log=log) if packages else root
+
+        return select_executor(build_root, workspace, env=environ, log=debug, notice=log, state_dir=cache_root,
+                               packages_root=(lambda: extend_build_root(cache_root, archive, None, packages, log=log))
+                               if packages else None)
+
+    def package_layer(image: Image, names: Sequence[str]) -> Layer:
+        return launch_package_layer(archive, names, store=ctx.store, base=image, log=log)
+
+    try:
+        yield Services(ctx=ctx, log=log, make_executor=executor, run_image=base, package_layer=package_layer)
+    finally:
+        for client in clients:
+            client.close()

@@ -1,0 +1,115 @@
+"""BUILD over a group, with the production host executor: build layers reach later buildpacks."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from builder.errors import BuildError
+from builder.image.mutate import scratch
+from builder.lifecycle.build import GroupResult, build_group
+from builder.lifecycle.contract import (
+    Buildpack,
+    BuildContext,
+    BuildpackPlan,
+    BuildResult,
+    BuiltLayer,
+    DetectContext,
+    Detection,
+    Executor,
+    Process,
+)
+from builder.lifecycle.detect import Selected
+from builder.lifecycle.export import launch_env
+from builder.lifecycle.launchcheck import check_launch, script_command
+from builder.lifecycle.layercache import DirLayerCache
+from builder.sandbox import select_executor
+
+
+@dataclass
+class Tool:
+    """Buildpack A: a build layer with bin/greet and a build env variable; a layer of no type."""
+
+    id: str = "tool"
+
+    def detect(self, ctx: DetectContext) -> Detection:
+        return Detection(self.id, True)
+
+    def build(self, ctx: BuildContext) -> BuildResult:
+        layer = ctx.layers_dir / "greeter"
+        (layer / "bin").mkdir(parents=True)
+        (layer / "bin" / "greet").write_text('#!/bin/sh\necho "hello from the build layer, $GREETING"\n')
+        (layer / "bin" / "greet").chmod(0o755)
+        scratch_dir = ctx.layers_dir / "scratch"
+        scratch_dir.mkdir()
+        return BuildResult(
+            layers=[BuiltLayer("greeter", layer, "/layers/tool/greeter", launch=False, build=True,
+                               build_env={"GREETING": "group"}),
+                    BuiltLayer("scratch", scratch_dir, "/layers/tool/scratch", launch=False)],
+            processes=[Process("web", ["/bin/false"]), Process("worker", ["/bin/sh", "-c", "sleep 1"])],
+            launch_env={"FROM_TOOL": "1"},
+        )
+
+
+@dataclass
+class App:
+    """Buildpack B: calls `greet` (from A's build layer) and ships its output; replaces A's web process."""
+
+    id: str = "app"
+
+    def detect(self, ctx: DetectContext) -> Detection:
+        return Detection(self.id, True)
+
+    def build(self, ctx: BuildContext) -> BuildResult:
+        out = ctx.executor.run(["greet"], what="greet")
+        layer = ctx.layers_dir / "out"
+        layer.mkdir()
+        (layer / "greeting.txt").write_text(out.stdout)
+        return BuildResult(layers=[BuiltLayer("out", layer, "/layers/app/out")],
+                           processes=[Process("web", ["/bin/cat", "/layers/app/out/greeting.txt"])],
+                           launch_env={"FROM_TOOL.default": "ignored", "PATH.prepend": "/layers/app/out", "PATH.delim": ":"})
+
+
+def run_group(tmp_path: Path, members: list[Buildpack]) -> GroupResult:
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    executor: Executor = select_executor(None, workspace, env=dict(os.environ), mode="host")
+    group = [Selected(m, Detection(m.id, True), BuildpackPlan()) for m in members]
+    return build_group(group, workspace=workspace, layers_root=tmp_path / "layers", env={},
+                       executor=lambda: executor, cache=DirLayerCache(tmp_path / "cache"),
+                       download_dir=tmp_path / "dl", log=lambda line: None)
+
+
+def test_a_build_layer_is_on_the_path_of_later_buildpacks_with_its_env(tmp_path: Path) -> None:
+    result = run_group(tmp_path, [Tool(), App()])
+    layers = {o.layer.name: o for o in result.layers}
+    assert (layers["out"].layer.path / "greeting.txt").read_text() == "hello from the build layer, group\n"
+    assert "scratch" not in layers  # neither launch, build nor cache: dropped
+    assert [o.layer.name for o in result.launch_layers] == ["out"]
+    procs = {p.type: p for p in result.processes}
+    assert procs["web"].command == ["/bin/cat", "/layers/app/out/greeting.txt"] and procs["web"].default
+    assert not procs["worker"].default
+    env = launch_env(["PATH=/usr/bin:/bin"], result)
+    assert env["PATH"] == "/layers/app/out:/usr/bin:/bin" and env["FROM_TOOL"] == "1" and env["PORT"] == "8080"
+
+
+def test_the_build_layer_is_not_visible_to_the_buildpack_that_made_it(tmp_path: Path) -> None:
+    with pytest.raises(BuildError, match="greet"):
+        run_group(tmp_path, [App(), Tool()])
+
+
+def test_launch_check_finds_what_the_image_lacks(tmp_path: Path) -> None:
+    result = run_group(tmp_path, [Tool(), App()])
+    workspace = tmp_path / "ws"
+    image = scratch()
+    with pytest.raises(BuildError, match=r"process '(web|worker)' cannot start: '/bin/(cat|sh)' is not in the image"):
+        check_launch(result, workspace, image)
+
+
+def test_shell_scripts_are_checked_by_their_one_command() -> None:
+    assert script_command("exec node server.js --port $PORT") == "node"
+    assert script_command("NODE_OPTIONS=--x exec npm start") == "npm"
+    assert script_command("node a.js && node b.js") is None
