@@ -7,13 +7,13 @@ detector accepted is read the same way at build time.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
+from builder.buildpack.procfile import read_procfile
 from builder.errors import UsageError
 
-_PROCFILE_LINE = re.compile(r"^([A-Za-z0-9_-]+)\s*:\s*(.*?)\s*$")
+__all__ = ["first_value_line", "read_json_object", "read_procfile"]  # read_procfile: builder.buildpack.procfile's
 
 
 def read_json_object(path: Path) -> dict[str, Any] | None:
@@ -54,23 +54,3 @@ def first_value_line(path: Path) -> str | None:
         if value:
             return value
     return None
-
-
-def read_procfile(workspace: Path) -> dict[str, str]:
-    """The process types of the workspace's `Procfile` ({"web": "node server.js"}), in file order.
-
-    Heroku's format: `type: command`, one per line; blank lines and `#` comments
-    are skipped, and a later line for the same type wins.
-    """
-    try:
-        text = (workspace / "Procfile").read_text(encoding="utf-8", errors="replace")
-    except (FileNotFoundError, IsADirectoryError):
-        return {}
-    processes: dict[str, str] = {}
-    for line in text.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        match = _PROCFILE_LINE.match(line.strip())
-        if match and match.group(2):
-            processes[match.group(1)] = match.group(2)
-    return processes

@@ -8,6 +8,8 @@ and `LICENSE`. It is split in two cached directories:
     node-headers  include/node/…           build only: node-gyp's nodedir,
                                            which would otherwise fetch headers from
                                            nodejs.org (not reachable from every build)
+                  CHANGELOG.md             build only: names the npm this release
+                                           ships with (see versions.bundled_npm)
 
 npm, pnpm and yarn are npm packages too. Each tool lands as a build-only
 directory laid out like a global install, `lib/node_modules/<package>/` plus
@@ -18,12 +20,12 @@ is all a command needs; none of them ships in the image.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from builder.buildpack.layers import cached_layer, cached_layers
 from builder.errors import BuildError
 from builder.lifecycle.contract import LayerCache
 
@@ -70,60 +72,49 @@ def node_arch(arch: str) -> str:
 
 def install_node(registry: NpmRegistry, cache: LayerCache, packument: Mapping[str, Any],
                  version: str, arch: str) -> NodeRuntime:
-    """The cached runtime for `version`, downloaded and verified first when missing."""
+    """The cached runtime for `version`, downloaded and verified first when missing.
+
+    One tarball fills both cached directories; if anything fails neither is
+    committed (see `builder.buildpack.layers.cached_layers`).
+    """
     meta = {"version": version, "arch": arch}
-    home = cache.restore(BUILDPACK, "node", meta)
-    headers = cache.restore(BUILDPACK, "node-headers", meta)
-    if home is not None and headers is not None:
-        return NodeRuntime(version, arch, home, headers)
-    registry.log(f"Node.js {version} ({arch}): downloading {packument.get('name')}")
-    with registry.tarball(packument["versions"][version], f"Node.js {version}") as tgz:
-        fresh_home = cache.create(BUILDPACK, "node") if home is None else None
-        fresh_headers = cache.create(BUILDPACK, "node-headers") if headers is None else None
+
+    def fill(fresh: Mapping[str, Path]) -> None:
+        home, headers = fresh.get("node"), fresh.get("node-headers")
 
         def route(rel: str) -> Path | None:
             if rel in ("bin/node", "LICENSE"):
-                return fresh_home
-            if rel.startswith("include/"):
-                return fresh_headers
+                return home
+            if rel.startswith("include/") or rel == "CHANGELOG.md":  # CHANGELOG.md: which npm it ships
+                return headers
             return None
 
-        try:
+        registry.log(f"Node.js {version} ({arch}): downloading {packument.get('name')}")
+        with registry.tarball(packument["versions"][version], f"Node.js {version}") as tgz:
             unpack(tgz, route, f"Node.js {version}")
-            if fresh_home is not None and not (fresh_home / "bin" / "node").is_file():
-                raise BuildError(f"the {packument.get('name')} {version} package has no bin/node",
-                                 "pick another Node.js version")
-        except BaseException:
-            _discard(fresh_home, fresh_headers)
-            raise
-    if fresh_home is not None:
-        home = cache.commit(BUILDPACK, "node", meta, fresh_home)
-    if fresh_headers is not None:
-        headers = cache.commit(BUILDPACK, "node-headers", meta, fresh_headers)
-    assert home is not None and headers is not None
-    return NodeRuntime(version, arch, home, headers)
+        if home is not None and not (home / "bin" / "node").is_file():
+            raise BuildError(f"the {packument.get('name')} {version} package has no bin/node",
+                             "pick another Node.js version")
+
+    layers = cached_layers(cache, BUILDPACK, {"node": meta, "node-headers": {**meta, "changelog": "1"}}, fill)
+    return NodeRuntime(version, arch, layers["node"][0], layers["node-headers"][0])
 
 
 def install_tool(registry: NpmRegistry, cache: LayerCache, packument: Mapping[str, Any],
                  version: str, layer: str) -> Tool:
     """The cached tool directory for `packument`'s `version`, downloaded and verified first when missing."""
     package = str(packument["name"])
-    meta = {"package": package, "version": version}
-    found = cache.restore(BUILDPACK, layer, meta)
-    if found is not None:
-        return Tool(layer, package, version, found)
     manifest = packument["versions"][version]
-    registry.log(f"{package} {version}: downloading")
-    with registry.tarball(manifest, f"{package} {version}") as tgz:
-        fresh = cache.create(BUILDPACK, layer)
+
+    def fill(fresh: Path) -> None:
         root = fresh / "lib" / "node_modules" / package
-        try:
+        registry.log(f"{package} {version}: downloading")
+        with registry.tarball(manifest, f"{package} {version}") as tgz:
             unpack(tgz, lambda rel: root, f"{package} {version}")
-            _link_bins(fresh, root, package, manifest.get("bin"))
-        except BaseException:
-            _discard(fresh)
-            raise
-    return Tool(layer, package, version, cache.commit(BUILDPACK, layer, meta, fresh))
+        _link_bins(fresh, root, package, manifest.get("bin"))
+
+    path, _ = cached_layer(cache, BUILDPACK, layer, {"package": package, "version": version}, fill)
+    return Tool(layer, package, version, path)
 
 
 def _link_bins(prefix: Path, root: Path, package: str, bins: Any) -> None:
@@ -140,10 +131,3 @@ def _link_bins(prefix: Path, root: Path, package: str, bins: Any) -> None:
             continue
         target.chmod(target.stat().st_mode | 0o111)
         (bin_dir / str(command)).symlink_to(os.path.relpath(target, bin_dir))
-
-
-def _discard(*paths: Path | None) -> None:
-    """Remove directories a failed install created, so nothing half-made is ever committed."""
-    for path in paths:
-        if path is not None:
-            shutil.rmtree(path, ignore_errors=True)

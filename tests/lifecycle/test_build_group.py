@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 from builder.errors import BuildError
-from builder.image.mutate import scratch
+from builder.image.blobs import BlobStore
+from builder.image.layer import layer_from_entries
+from builder.image.mutate import append_layers, scratch
+from builder.image.tarball import Entry
 from builder.lifecycle.build import GroupResult, build_group
 from builder.lifecycle.contract import (
     Buildpack,
@@ -24,7 +27,7 @@ from builder.lifecycle.contract import (
 )
 from builder.lifecycle.detect import Selected
 from builder.lifecycle.export import launch_env
-from builder.lifecycle.launchcheck import check_launch, script_command
+from builder.lifecycle.launchcheck import ImageFiles, check_launch, script_command
 from builder.lifecycle.layercache import DirLayerCache
 from builder.sandbox import select_executor
 
@@ -113,3 +116,18 @@ def test_shell_scripts_are_checked_by_their_one_command() -> None:
     assert script_command("exec node server.js --port $PORT") == "node"
     assert script_command("NODE_OPTIONS=--x exec npm start") == "npm"
     assert script_command("node a.js && node b.js") is None
+
+
+def test_launch_check_reads_multi_member_gzip_run_image_layers(tmp_path: Path) -> None:
+    """Our parallel gzip writes 4 MiB members; tarfile's stream reader alone stops after the first."""
+    store = BlobStore(tmp_path / "store")
+    big = os.urandom(9 << 20)  # incompressible: several gzip members before usr/bin/sh is written
+    layer = layer_from_entries([Entry("usr/aaa-big", data=big), Entry("usr/bin/sh", data=b"#!", mode=0o755),
+                                Entry("bin", kind="symlink", link="usr/bin")], store)
+    image = append_layers(scratch(), [layer])
+    result = run_group(tmp_path, [Tool(), App()])
+    files = ImageFiles(image, result, tmp_path / "ws", tmp_path / "memo")
+    assert files.exists("/usr/bin/sh") and files.exists("/bin/sh") and not files.exists("/bin/bash")
+    assert list((tmp_path / "memo").iterdir())  # remembered by diffID for the next build
+    again = ImageFiles(image, result, tmp_path / "ws", tmp_path / "memo")
+    assert again.exists("/bin/sh")

