@@ -82,7 +82,7 @@ class LayeredExecutor:
 
 def build_group(group: Sequence[Selected], *, workspace: Path, layers_root: Path, env: Mapping[str, str],
                 executor: Callable[[], Executor], cache: LayerCache, download_dir: Path, log: LogFn,
-                packages: Packages | None = None) -> GroupResult:
+                packages: Packages | None = None, app_dir: str = "") -> GroupResult:
     """Build every member of `group` in order. `executor` gives the executor to use now (it changes
     when a buildpack adds build packages)."""
     layers: list[OwnedLayer] = []
@@ -92,13 +92,13 @@ def build_group(group: Sequence[Selected], *, workspace: Path, layers_root: Path
     components: list[Component] = []
     for selected in group:
         bp = selected.buildpack.id
-        layers_dir = layers_root / bp
+        layers_dir = layers_root / bp.replace("/", "_")  # CNB escapes '/' in ids as '_' in paths
         layers_dir.mkdir(parents=True, exist_ok=True)
         build_layers = [o.layer for o in layers if o.layer.build]
         ctx = BuildContext(
             workspace=workspace, layers_dir=layers_dir, plan=selected.plan, env=env,
             executor=_Current(executor, build_layers), cache=cache, download_dir=download_dir,
-            log=log, packages=packages,
+            log=log, packages=packages, app_dir=app_dir,
         )  # fmt: skip
         if len(group) > 1:
             log(f"buildpack {bp}")

@@ -38,7 +38,7 @@ class DirLayerCache:
         self.root.mkdir(parents=True, exist_ok=True)
 
     def _dir(self, buildpack: str, name: str) -> Path:
-        d = self.root / buildpack / name
+        d = self.root / buildpack.replace("/", "_") / name  # an id may hold '/' (CNB escapes it as '_')
         d.mkdir(parents=True, exist_ok=True)
         return d
 
