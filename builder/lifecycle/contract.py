@@ -221,13 +221,18 @@ class DetectContext:
     """What a buildpack's detect gets: a read-only look at the source.
 
     `env` is the build env (--env, project.toml); `executor` runs an external
-    buildpack's `bin/detect` (built-in detectors do not need it).
+    buildpack's `bin/detect` (built-in detectors do not need it). `app_dir` is
+    the app's directory relative to `workspace`, "" (the workspace itself) unless
+    `--subdir` named a member of a monorepo workspace, when the workspace is the
+    workspace root (lockfile, siblings) and the app is `app_dir` in it, as with
+    Paketo's BP_NODE_PROJECT_PATH (see `builder.source._monorepo`).
     """
 
     workspace: Path
     env: Mapping[str, str]
     executor: Executor | None = None
     log: LogFn = lambda line: None
+    app_dir: str = ""
 
 
 @dataclass(frozen=True)
@@ -237,7 +242,10 @@ class BuildContext:
     `workspace` is a writable copy of the source (host path; inside the
     executor it is WORKSPACE). `env` is the build-time env (--env and
     project.toml). `layers_dir` is scratch space for this buildpack's layers.
-    `plan` is what it must provide (see BuildpackPlan).
+    `plan` is what it must provide (see BuildpackPlan). `app_dir` is the app's
+    directory in the workspace, as in DetectContext: a buildpack that honours it
+    starts processes there (`working_dir`) and leaves what the app does not need
+    out of the app layer (`app_excludes`).
     """
 
     workspace: Path
@@ -249,10 +257,14 @@ class BuildContext:
     download_dir: Path
     log: LogFn
     packages: Packages | None = None
+    app_dir: str = ""
 
 
 class Detector(Protocol):
-    """A built-in buildpack's detect half (detectors/<language>.py): read-only, no executor needed."""
+    """A built-in buildpack's detect half (detectors/<language>.py): read-only, no executor needed.
+
+    It is called with `app_dir=` (see DetectContext) only when that is not "".
+    """
 
     def detect(self, workspace: Path, env: Mapping[str, str]) -> Detection: ...
 

@@ -112,7 +112,8 @@ def fetch_and_detect(spec: SourceSpec, dest: Path, env: Mapping[str, str], log: 
     workspace = fetch_source(spec, dest, log=log)
     build_env = {**workspace.build_env, **env}
     lazy = _LazyExecutor(lambda: executor(workspace.path)) if executor else None
-    return workspace, build_env, detect(DetectContext(workspace.path, build_env, lazy, log), order)
+    context = DetectContext(workspace.path, build_env, lazy, log, app_dir=workspace.app_dir)
+    return workspace, build_env, detect(context, order)
 
 
 def created_time(request: BuildRequest, workspace: Workspace) -> int:
@@ -146,7 +147,7 @@ def build(request: BuildRequest, services: Services) -> BuildReport:
         result = build_group(
             group, workspace=workspace.path, layers_root=tmpdir / "layers", env=build_env,
             executor=lambda: current_executor(workspace.path), cache=layer_cache,
-            download_dir=request.cache_root / "downloads", log=log, packages=packages,
+            download_dir=request.cache_root / "downloads", log=log, packages=packages, app_dir=workspace.app_dir,
         )  # fmt: skip
         package_layers = _package_layers(services, run_image, packages.launch)
         check_launch(result, workspace.path, run_image, never_ship=frozenset(NEVER_SHIP),

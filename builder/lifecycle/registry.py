@@ -57,6 +57,10 @@ class BuiltinBuildpack:
 
     def detect(self, ctx: DetectContext) -> Detection:
         detector: Detector = _class(self.detector_spec)()
+        if ctx.app_dir:  # a member of a monorepo workspace (DetectContext.app_dir)
+            detect: Any = detector.detect
+            result: Detection = detect(ctx.workspace, ctx.env, app_dir=ctx.app_dir)
+            return result
         return detector.detect(ctx.workspace, ctx.env)
 
     def build(self, ctx: BuildContext) -> BuildResult:

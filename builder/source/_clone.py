@@ -32,6 +32,8 @@ _FULL_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _SHORT_SHA = re.compile(r"[0-9a-f]{4,63}")
 _ALL_REFS = ("+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*")
 _HINT_LIMIT = 6
+_TRANSPORT = re.compile(r"transport '([^']+)' not allowed")
+_SUBMODULE_CLONE = re.compile(r"clone of '([^']*)' into submodule path '([^']*)' failed")
 
 
 @dataclass(frozen=True)
@@ -136,15 +138,40 @@ class _Session:
         self.run("check out", "checkout", "-q", "--detach", commit)
 
     def update_submodules(self) -> None:
+        """Fetch submodules at depth 1; again with full history only when depth 1 was the problem.
+
+        A server that cannot send a pinned commit which is no longer a branch tip
+        ("did not contain", "unadvertised object") is worth a second, full fetch.
+        Credentials, reachability, a missing repository or a transport git itself
+        refuses (protocol.file.allow) fail the same way twice: those are reported
+        at once, with the submodule's path and URL, and no "refused" line first.
+        """
         self.log("fetching submodules (depth 1)")
         base = ("submodule", "update", "--init", "--recursive")
         try:
             self.git(*base, "--depth", "1")
         except GitFailure as failure:
-            if failure.kind in (Failure.AUTH, Failure.UNREACHABLE, Failure.NOT_FOUND):
-                raise self._error(failure, "fetch submodules of") from None
+            if failure.kind in (Failure.AUTH, Failure.UNREACHABLE, Failure.NOT_FOUND, Failure.TRANSPORT):
+                raise self._submodule_error(failure) from None
             self.log(f"shallow submodule fetch refused ({failure.line}); fetching full submodule history")
-            self.run("fetch submodules of", *base)
+            try:
+                self.git(*base)
+            except GitFailure as again:
+                raise self._submodule_error(again) from None
+
+    def _submodule_error(self, failure: GitFailure) -> SourceError:
+        where = _failed_submodule(failure.stderr, self.git.workdir)
+        if failure.kind is not Failure.TRANSPORT:
+            error = self._error(failure, "fetch submodules of")
+            return SourceError(f"{error.message} (submodule {where})" if where else error.message, error.hint)
+        self._error(failure, "fetch submodules of")  # logs git's own lines
+        transport = _TRANSPORT.search(failure.line)
+        name = transport[1] if transport else "this"
+        return SourceError(
+            f"submodule {where or 'of ' + self.shown} uses the '{name}' transport, which git refuses "
+            f"for submodules ({failure.line})",
+            hint=f"point the submodule's url in .gitmodules at https://, ssh:// or git://; git refuses "
+                 f"'{name}' submodules since 2.38.1 (protocol.{name}.allow, CVE-2022-39253)")
 
     def run(self, action: str, *args: str) -> str:
         try:
@@ -177,6 +204,16 @@ class _Session:
     def _unknown_revision(self, refs: Mapping[str, str]) -> SourceError:
         return SourceError(f"revision {self.revision!r} not found in {self.shown}",
                            hint=f"use a branch, a tag or a commit sha; the repository has {_examples(refs)}")
+
+
+def _failed_submodule(stderr: str, tree: Path) -> str | None:
+    """"PATH (URL)" of the submodule git names in a failed clone, PATH relative to the checkout."""
+    found = _SUBMODULE_CLONE.search(stderr)
+    if found is None:
+        return None
+    url, path, root = found[1], Path(found[2]), tree.resolve()
+    rel = path.relative_to(root).as_posix() if path.is_absolute() and path.is_relative_to(root) else found[2]
+    return f"{rel} ({url})"
 
 
 def _examples(refs: Mapping[str, str]) -> str:

@@ -5,6 +5,10 @@
 Later stages only ever see `dest`: version-control metadata is gone, the
 project.toml file filter is applied, and `Workspace` carries what the image
 labels need (redacted URL, commit, commit time) and project.toml's build env.
+
+With `--subdir`, `dest` holds that directory, except when it is a member of a
+workspace (see `_monorepo`): then `dest` holds the workspace root and
+`Workspace.app_dir` says where the app is in it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from builder.errors import SourceError, UsageError
 
 from ._clone import clone
 from ._local import find_repo_root, read_provenance
+from ._monorepo import enclosing_root
 from ._project import FILENAME, ProjectDescriptor, load_project
 from ._tree import Selection, populate, select_subdir
 from ._url import LocalDir, classify_source, redact_url
@@ -43,6 +48,10 @@ class Workspace:
     `url` is redacted (safe for labels and logs); `commit` is the full sha and
     `commit_time` the committer time (epoch seconds) when the source is a git
     checkout or a directory inside one; `build_env` comes from project.toml.
+    `app_dir` is the app's directory relative to `path`: "" unless `--subdir`
+    named a member of a monorepo workspace, whose root `path` then holds
+    (`subdir` is "app/api" and `app_dir` "app/api" for a workspace at the
+    repository root); project.toml is read from the app directory.
     """
 
     path: Path
@@ -53,6 +62,7 @@ class Workspace:
     subdir: str | None = None
     build_env: Mapping[str, str] = field(default_factory=dict)
     project: ProjectDescriptor | None = None
+    app_dir: str = ""
 
 
 def _quiet(message: str) -> None:
@@ -85,13 +95,14 @@ def _from_git(url: str, spec: SourceSpec, dest: Path, log: LogFn) -> Workspace:
         where = f"{shown} at {checkout.commit[:12]}"
         tree, subdir = select_subdir(checkout.tree, spec.subdir, where=where)
         project = _project(tree)
-        count = populate(tree, dest, selection=_selection(project), move=True, log=log)
+        top, app_dir = _workspace_root(checkout.tree, tree, subdir, log)
+        count = populate(top, dest, selection=_selection(project), move=True, scope=app_dir, log=log)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     log(f"workspace: {count} files from {where}{f' ({subdir})' if subdir else ''}")
     return Workspace(path=dest, url=shown, commit=checkout.commit, commit_time=checkout.commit_time,
                      revision=spec.revision, subdir=subdir, build_env=dict(project.env) if project else {},
-                     project=project)
+                     project=project, app_dir=app_dir)
 
 
 def _from_directory(path: Path, spec: SourceSpec, dest: Path, log: LogFn) -> Workspace:
@@ -107,13 +118,24 @@ def _from_directory(path: Path, spec: SourceSpec, dest: Path, log: LogFn) -> Wor
         return _directory_at_revision(root, spec, dest, log)
     tree, subdir = select_subdir(root, spec.subdir, where=str(path))
     project = _project(tree)
+    top, app_dir = _workspace_root(root, tree, subdir, log)
     log(f"using directory {path}{f' ({subdir})' if subdir else ''}")
-    count = populate(tree, dest, selection=_selection(project), move=False, skip=dest, log=log)
+    count = populate(top, dest, selection=_selection(project), move=False, skip=dest, scope=app_dir, log=log)
     origin = read_provenance(root, log=log)
     log(f"workspace: {count} files" + (f" (git commit {origin.commit[:12]})" if origin else ""))
     return Workspace(path=dest, url=origin.url if origin else None, commit=origin.commit if origin else None,
                      commit_time=origin.commit_time if origin else None, revision=None, subdir=subdir,
-                     build_env=dict(project.env) if project else {}, project=project)
+                     build_env=dict(project.env) if project else {}, project=project, app_dir=app_dir)
+
+
+def _workspace_root(root: Path, tree: Path, subdir: str | None, log: LogFn) -> tuple[Path, str]:
+    """The tree to copy and the app's place in it: `tree` itself, or the workspace root it is a member of."""
+    if subdir is None:
+        return tree, ""
+    enclosing = enclosing_root(root, subdir, log=log)
+    if enclosing is None:
+        return tree, ""
+    return (root / enclosing.root if enclosing.root else root), enclosing.app_dir
 
 
 def _directory_at_revision(root: Path, spec: SourceSpec, dest: Path, log: LogFn) -> Workspace:

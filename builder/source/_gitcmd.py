@@ -32,12 +32,16 @@ class Failure(Enum):
     NOT_FOUND = "not found"
     AUTH = "authentication required"
     REVISION = "unknown revision"
+    TRANSPORT = "transport not allowed"
     OTHER = "other"
 
 
 # Most specific first: the first pattern found in stderr decides the kind and the line shown.
 _PATTERNS: tuple[tuple[re.Pattern[str], Failure], ...] = tuple(
     (re.compile(p, re.IGNORECASE), kind) for p, kind in (
+        # git's protocol.<name>.allow policy (file:// refused for submodules since 2.38.1): a local
+        # refusal, before any network, so it outranks the "failed to clone" lines that follow it.
+        (r"transport '[^']+' not allowed", Failure.TRANSPORT),
         (r"terminal prompts disabled|could not read (username|password)", Failure.AUTH),
         (r"authentication failed|invalid username or password|HTTP Basic: Access denied", Failure.AUTH),
         (r"permission denied \(publickey|host key verification failed", Failure.AUTH),
@@ -100,6 +104,7 @@ class GitRunner:
     """
 
     def __init__(self, workdir: Path, secrets: tuple[str, ...]) -> None:
+        self.workdir = workdir
         self._gitpython = gitpython()
         self._git = self._gitpython.Git(str(workdir))
         self._git.update_environment(GIT_TERMINAL_PROMPT="0")

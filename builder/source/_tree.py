@@ -73,14 +73,17 @@ def select_subdir(root: Path, subdir: str | None, *, where: str) -> tuple[Path, 
 
 
 def populate(src: Path, dest: Path, *, selection: Selection | None, move: bool,
-             skip: Path | None = None, log: LogFn) -> int:
+             skip: Path | None = None, scope: str = "", log: LogFn) -> int:
     """Copy (or move, for a throwaway clone) `src` into the empty `dest`; return the file count.
 
     Drops VCS_NAMES at any depth, `skip` (the destination itself when it lies
     inside a local source), symlinks leading outside `src`, and special files.
     Keeps file permission bits (the exec bit matters) without setuid/setgid.
+    `scope` (a relative directory) limits `selection` to that directory, with
+    its patterns relative to it: the app's project.toml when the workspace is
+    the workspace root of a monorepo and the app one of its members.
     """
-    walker = _Walker(src.resolve(), dest, selection, move, skip.resolve() if skip else None, log)
+    walker = _Walker(src.resolve(), dest, selection, move, skip.resolve() if skip else None, log, scope)
     walker.walk(walker.root, "", parent_matched=False)
     for directory, mode in reversed(walker.dir_modes):
         os.chmod(directory, mode | stat.S_IRWXU)
@@ -89,8 +92,9 @@ def populate(src: Path, dest: Path, *, selection: Selection | None, move: bool,
 
 class _Walker:
     def __init__(self, root: Path, dest: Path, selection: Selection | None, move: bool,
-                 skip: Path | None, log: LogFn) -> None:
+                 skip: Path | None, log: LogFn, scope: str = "") -> None:
         self.root, self.dest, self.selection, self.move, self.skip, self.log = root, dest, selection, move, skip, log
+        self.scope = scope.strip("/") + "/" if scope.strip("/") else ""
         self.root_prefix = str(root) + os.sep
         self.dir_modes: list[tuple[Path, int]] = []
         self.files = 0
@@ -106,27 +110,28 @@ class _Walker:
             if self.skip is not None and path == self.skip:
                 continue
             is_dir = entry.is_dir(follow_symlinks=False)
-            matched = parent_matched or self._matches(relpath, is_dir)
+            filtered = self.selection is not None and relpath.startswith(self.scope)
+            matched = parent_matched or (filtered and self._matches(relpath[len(self.scope):], is_dir))
             if is_dir:
-                self._directory(path, relpath, entry, matched)
-            elif self._keep(matched):
+                self._directory(path, relpath, entry, matched, filtered)
+            elif self._keep(matched, filtered):
                 self._leaf(path, relpath, entry)
 
     def _matches(self, relpath: str, is_dir: bool) -> bool:
         return bool(self.selection and self.selection.patterns.matches(relpath, is_dir))
 
-    def _keep(self, matched: bool) -> bool:
-        if self.selection is None:
+    def _keep(self, matched: bool, filtered: bool) -> bool:
+        if self.selection is None or not filtered:
             return True
         return matched if self.selection.include else not matched
 
-    def _directory(self, path: Path, relpath: str, entry: os.DirEntry[str], matched: bool) -> None:
-        excluded = self.selection is not None and not self.selection.include and matched
+    def _directory(self, path: Path, relpath: str, entry: os.DirEntry[str], matched: bool, filtered: bool) -> None:
+        excluded = filtered and self.selection is not None and not self.selection.include and matched
         if excluded:
             return
         target = self.dest / relpath
         # Without a filter (or for a matched include) empty directories are kept too.
-        if self._keep(matched):
+        if self._keep(matched, filtered):
             target.mkdir(parents=True, exist_ok=True)
         self.walk(path, relpath, parent_matched=matched)
         if target.is_dir():

@@ -303,3 +303,34 @@ def test_empty_repository(git_daemon: GitDaemon, tmp_path: Path) -> None:
     subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
     with pytest.raises(SourceError, match="empty repository"):
         fetch_source(SourceSpec(git_daemon.url("empty")), tmp_path / "ws")
+
+
+def test_submodule_on_a_refused_transport_names_the_cause(git_daemon: GitDaemon, tmp_path: Path) -> None:
+    """A file:// submodule behind a git:// superproject: git refuses the transport (protocol.file.allow).
+
+    The error names the submodule, its URL and the refused transport; no "shallow
+    submodule fetch refused" line comes first, since a full fetch would fail the same way.
+    """
+    lib = tmp_path / "lib-src"
+    lib.mkdir()
+    (lib / "lib.js").write_text("module.exports = 1")
+    git_daemon.publish_repo("filelib", lib)
+    lib_url = (git_daemon.base_path / "filelib.git").as_uri()
+    app = tmp_path / "app-src"
+    app.mkdir()
+    (app / "index.js").write_text("require('./vendor/lib/lib.js')")
+    url = git_daemon.publish_repo("file-super", app)
+    work = git_daemon.work_path / "file-super"
+    _git(work, "-c", "protocol.file.allow=always", "submodule", "add", "-q", lib_url, "vendor/lib")
+    _git(work, "commit", "-qm", "add lib over file://")
+    _git(work, "push", "-q", "origin", "main")
+    logs: list[str] = []
+    with pytest.raises(SourceError) as err:
+        fetch_source(SourceSpec(url), tmp_path / "ws", log=logs.append)
+    message = err.value.message
+    assert message.startswith(f"submodule vendor/lib ({lib_url}) uses the 'file' transport"), message
+    assert "transport 'file' not allowed" in message
+    assert "protocol.file.allow" in err.value.hint and "https://" in err.value.hint
+    assert not any("shallow submodule fetch refused" in line for line in logs), logs
+    assert err.value.exit_code == 3
+    assert not (tmp_path / "ws").exists()

@@ -30,6 +30,9 @@ from builder.source._gitcmd import Failure, classify
     ("fatal: couldn't find remote ref refs/heads/nope\n", Failure.REVISION, "couldn't find remote ref refs/heads/nope"),
     ("error: Server does not allow request for unadvertised object abc\n", Failure.REVISION,
      "Server does not allow request for unadvertised object abc"),
+    ("Cloning into '/w/vendor/lib'...\nfatal: transport 'file' not allowed\n"
+     "fatal: clone of 'file:///srv/lib.git' into submodule path '/w/vendor/lib' failed\n"
+     "Failed to clone 'vendor/lib'. Retry scheduled\n", Failure.TRANSPORT, "transport 'file' not allowed"),
     ("warning: something\nfatal: some new failure\n", Failure.OTHER, "some new failure"),
     ("", Failure.OTHER, "git failed with no message"),
 ])

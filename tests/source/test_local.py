@@ -239,7 +239,8 @@ def test_revision_on_a_plain_directory_is_a_usage_error(app: Path, tmp_path: Pat
 def test_public_api() -> None:
     assert sorted(source.__all__) == sorted([
         "NEVER_SHIP", "VCS_NAMES", "GitUrl", "LocalDir", "ProjectDescriptor", "SourceSpec", "Workspace",
-        "classify_source", "fetch_source", "load_project", "parse_project", "redact_text", "redact_url"])
+        "classify_source", "fetch_source", "load_project", "parse_project", "redact_text", "redact_url",
+        "Declaration", "EnclosingRoot", "declaration", "dependency_names", "member_dirs", "package_name"])
     for name in source.__all__:
         assert getattr(source, name).__doc__ or name.isupper(), name
 

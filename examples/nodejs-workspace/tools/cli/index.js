@@ -1,0 +1,1 @@
+console.log(require("@demo/shared").greet("cli"));
