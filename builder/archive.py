@@ -9,6 +9,9 @@ Written in the format `docker load` has always read: `manifest.json`
 compressed (docker load decompresses and checks the diffIDs). The archive is
 built in a temp file and renamed into place, so a failed write leaves nothing.
 Reading accepts both the legacy and the OCI-style `docker save` output.
+Disk errors are translated here (builder.diskerrors): writing, exit 8 with
+the path and the OS's reason; reading, a missing file is "not found" (12)
+and an unreadable or damaged one is bad input (2).
 """
 
 from __future__ import annotations
@@ -20,9 +23,12 @@ import json
 import os
 import tarfile
 import tempfile
+import zlib
 from pathlib import Path
 from typing import IO, Any
 
+from builder.context import Context
+from builder.diskerrors import reading, writing
 from builder.errors import NotFoundError, UsageError
 from builder.image.blobs import BlobStore
 from builder.image.compress import Codec, GzipWriter
@@ -32,7 +38,6 @@ from builder.image.layer import Layer
 from builder.image.media import DOCKER_LAYER_GZIP, DOCKER_MANIFEST, OCI_INDEX, Descriptor
 from builder.image.tarball import DEFAULT_EPOCH, clean_path
 from builder.reference import ArchiveRef, RegistryRef
-from builder.transport import Context
 
 
 def _repo_tag(name: RegistryRef | None) -> list[str]:
@@ -78,15 +83,16 @@ def write_archive_to(image: Image, out: IO[bytes], name: RegistryRef | None, ctx
 
 def write_archive(image: Image, ref: ArchiveRef, ctx: Context) -> None:
     dest = Path(ref.path)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write_archive_to(image, f, ref.name, ctx)
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with writing("the docker-archive", dest):
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                write_archive_to(image, f, ref.name, ctx)
+            os.replace(tmp, dest)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
 
 
 def _member_bytes(tar: tarfile.TarFile, name: str) -> bytes:
@@ -130,10 +136,10 @@ def _import_layer(tar: tarfile.TarFile, name: str, store: BlobStore) -> Layer:
 
 def read_archive(ref: ArchiveRef, ctx: Context) -> Image:
     path = Path(ref.path)
-    if not path.is_file():
+    if not path.exists():
         raise NotFoundError(f"'{path}' does not exist", "give the path of a docker save / docker-archive tarball")
     try:
-        with tarfile.open(path, mode="r:") as tar:
+        with reading("the docker-archive", path), tarfile.open(path, mode="r:") as tar:
             entries: list[dict[str, Any]] = json.loads(_member_bytes(tar, "manifest.json"))
             entry = _choose(entries, ref)
             config_bytes = _member_bytes(tar, entry["Config"])
@@ -141,6 +147,11 @@ def read_archive(ref: ArchiveRef, ctx: Context) -> Image:
             manifest_bytes = _original_manifest(tar, config_bytes, layers)
     except tarfile.TarError as e:
         raise UsageError(f"'{path}' is not a readable tar archive: {e}") from None
+    except (EOFError, zlib.error) as e:  # a truncated or corrupt gzip layer inside
+        raise UsageError(f"a layer in '{path}' is damaged: {e}", "write the archive again") from None
+    except (KeyError, TypeError, ValueError) as e:  # JSON that is not a docker-archive manifest
+        raise UsageError(f"'{path}' has a malformed manifest.json or config: {type(e).__name__}: {e}",
+                         "is it a docker-archive (docker save) tarball?") from None
     diff_ids = [Digest.parse(d) for d in json.loads(config_bytes).get("rootfs", {}).get("diff_ids", [])]
     if diff_ids != [layer.diff_id for layer in layers]:
         raise UsageError(f"the layers in '{path}' do not match the diff_ids of its config")

@@ -2,69 +2,150 @@
 
 Only this sink needs a daemon; everything else in dockless works without one.
 Writing streams a docker-archive into `docker load`; reading streams
-`docker save` into the docker-archive reader.
+`docker save` into the docker-archive reader. Both pass through a temp file.
+
+docker-py's errors (and the requests/urllib3/socket errors under them) are
+translated here by `daemon_error`: a missing image is NotFoundError (12), a
+client configuration the user got wrong (TLS files, docker context, config
+file) is UsageError (2), anything the daemon refused or failed at is
+DaemonError (11), each with the daemon's own reason. A disk error on the temp
+file is a disk error (builder.diskerrors), not the daemon's fault.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, Any
 
 from builder.archive import read_archive, write_archive_to
-from builder.errors import DaemonError, NotFoundError
+from builder.context import Context
+from builder.diskerrors import reading, writing
+from builder.errors import DaemonError, DocklessError, NotFoundError, UsageError
 from builder.image.image import Image
 from builder.reference import ArchiveRef, DaemonRef
-from builder.transport import Context
+
+_CONFIG_HINT = "check DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, DOCKER_CONTEXT and ~/.docker/config.json"
+
+
+def _os_root(err: BaseException, depth: int = 0) -> OSError | None:
+    """The innermost OSError with the OS's words, searched through causes and args (requests nests them)."""
+    if depth > 8:
+        return None
+    for inner in (err.__cause__, err.__context__, *(a for a in err.args if isinstance(a, BaseException))):
+        if inner is not None and (found := _os_root(inner, depth + 1)) is not None:
+            return found
+    return err if isinstance(err, OSError) and err.strerror else None
+
+
+def _reason(err: Exception) -> str:
+    """The daemon's explanation when it sent one, else the first words of the error and the OS's reason."""
+    import docker.errors
+
+    if isinstance(err, docker.errors.APIError) and err.explanation:
+        text = str(err.explanation)
+    else:
+        text = str(err).strip()
+        root = _os_root(err)
+        if root is not None and root is not err:
+            head = text.split("(")[0].strip().rstrip(":")
+            text = f"{head}: {root.strerror}" if head else str(root.strerror)
+    text = (text.splitlines() or [type(err).__name__])[0]
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def daemon_error(err: Exception, doing: str, image: str) -> DocklessError:
+    """The dockless error for a docker-py, requests or socket error raised while `doing` something to `image`."""
+    import docker.errors as de
+
+    reason = _reason(err)
+    if isinstance(err, de.NotFound):  # ImageNotFound included
+        return NotFoundError(f"the Docker daemon has no image {image} ({reason})", "list them with 'docker images'")
+    if isinstance(err, (de.TLSParameterError, de.InvalidConfigFile, de.ContextException, de.ContextNotFound,
+                        de.ContextAlreadyExists, de.MissingContextParameter)):
+        return UsageError(f"the Docker client configuration is not usable: {reason}", _CONFIG_HINT)
+    if isinstance(err, (de.InvalidRepository, de.InvalidArgument)):
+        return UsageError(f"the Docker daemon cannot {doing} {image}: {reason}")
+    if isinstance(err, de.APIError):
+        return DaemonError(f"the Docker daemon refused to {doing} {image}: {reason}")
+    if isinstance(err, (de.ImageLoadError, de.StreamParseError, de.InvalidVersion)):
+        return DaemonError(f"the Docker daemon failed to {doing} {image}: {reason}")
+    if isinstance(err, de.DockerException):
+        return DaemonError(f"no Docker daemon is reachable ({reason})")
+    # requests, urllib3 and socket errors: the connection failed or dropped
+    return DaemonError(f"the Docker daemon stopped answering while trying to {doing} {image}: {reason}")
+
+
+@contextmanager
+def _talking(doing: str, image: str) -> Iterator[None]:
+    """Translate whatever docker-py, requests, urllib3 or the socket raise in the block."""
+    import docker.errors
+    import urllib3.exceptions
+
+    try:
+        yield
+    except (docker.errors.DockerException, urllib3.exceptions.HTTPError, OSError) as err:
+        raise daemon_error(err, doing, image) from None
 
 
 def _client() -> Any:
-    try:
-        import docker
-        from docker.errors import DockerException
+    import docker
 
+    with _talking("connect to", "the daemon"):
         client = docker.from_env(timeout=300)
         client.ping()
-        return client
-    except DockerException as e:
-        reason = str(e).split("(")[0].strip() or "no answer"
-        raise DaemonError(f"no Docker daemon is reachable ({reason})") from None
+    return client
 
 
 def _short(ref: DaemonRef) -> str:
     return f"{ref.name.familiar}:{ref.name.tag or 'latest'}"
 
 
+@contextmanager
+def _spooled(image: Image, ref: DaemonRef, ctx: Context) -> Iterator[IO[bytes]]:
+    """The docker-archive of `image` in an anonymous temp file, rewound for `docker load`."""
+    tmpdir = tempfile.gettempdir()
+    with writing("the image for the Docker daemon to a temp file in", tmpdir):
+        f = tempfile.TemporaryFile()
+        try:
+            write_archive_to(image, f, ref.name, ctx)
+            f.seek(0)
+        except BaseException:
+            f.close()
+            raise
+    with f:
+        yield f
+
+
 def write_daemon(image: Image, ref: DaemonRef, ctx: Context) -> str:
     """Load the image into the daemon; returns NAME@sha256:<manifest digest>."""
-    import docker.errors
-
     client = _client()
-    with tempfile.TemporaryFile() as f:
-        write_archive_to(image, f, ref.name, ctx)
-        f.seek(0)
-        try:
-            loaded = client.images.load(f)
-        except docker.errors.APIError as e:
-            raise DaemonError(f"the Docker daemon refused the image: {e.explanation or e}") from None
+    with _spooled(image, ref, ctx) as archive, _talking("load", _short(ref)):
+        loaded = client.images.load(archive)
     want = f"sha256:{image.config_descriptor.digest.hex}"
     if not any(img.id == want for img in loaded):
         raise DaemonError(f"the daemon loaded {[i.id for i in loaded]} but the image ID should be {want}")
     return f"{ref.name.familiar}@{image.digest}"
 
 
-def read_daemon(ref: DaemonRef, ctx: Context) -> Image:
-    import docker.errors
-
-    client = _client()
-    try:
+def _saved(client: Any, ref: DaemonRef) -> Iterator[bytes]:
+    """`docker save` of the image, chunk by chunk; the daemon's errors translated."""
+    with _talking("save", _short(ref)):
         img = client.images.get(_short(ref))
-    except docker.errors.ImageNotFound:
-        raise NotFoundError(f"the Docker daemon has no image {_short(ref)}", "list them with 'docker images'") from None
-    fd, tmp = tempfile.mkstemp(suffix=".tar")
+        yield from img.save(named=True)
+
+
+def read_daemon(ref: DaemonRef, ctx: Context) -> Image:
+    client = _client()
+    tmpdir = tempfile.gettempdir()
+    with reading("the image from the Docker daemon into a temp file in", tmpdir):
+        fd, tmp = tempfile.mkstemp(suffix=".tar")
     try:
-        with os.fdopen(fd, "wb") as f:
-            for chunk in img.save(named=True):
+        # a write error is the disk's (`reading`), an error fetching a chunk the daemon's (`_saved`)
+        with reading("the image from the Docker daemon into", tmp), os.fdopen(fd, "wb") as f:
+            for chunk in _saved(client, ref):
                 f.write(chunk)
         return read_archive(ArchiveRef(tmp, None), ctx)
     finally:

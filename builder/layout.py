@@ -3,16 +3,22 @@
 The layout is `oci-layout`, `index.json` and `blobs/sha256/<hex>`. Blobs are
 written first (each by an atomic rename of a verified temp file); index.json
 is replaced last, so a tag never points at a manifest with missing blobs.
+Disk errors are translated here (builder.diskerrors): writing, exit 8 with
+the path and the OS's reason; reading, a missing layout is "not found" (12)
+and an unreadable or incomplete one is bad input (2).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from builder.context import Context
+from builder.diskerrors import reading, writing
 from builder.errors import NotFoundError, UsageError
 from builder.image.blobs import BlobStore
 from builder.image.digest import Digest
@@ -20,7 +26,6 @@ from builder.image.image import Image
 from builder.image.layer import Layer
 from builder.image.media import INDEXES, OCI_INDEX, Descriptor, Platform, choose_platform
 from builder.reference import LayoutRef
-from builder.transport import Context
 
 REF_NAME = "org.opencontainers.image.ref.name"
 DEFAULT_TAG = "latest"
@@ -28,9 +33,14 @@ DEFAULT_TAG = "latest"
 
 def _atomic_write(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _blob_path(root: Path, digest: Digest) -> Path:
@@ -41,11 +51,19 @@ def _read_index(root: Path) -> dict[str, Any]:
     try:
         index: dict[str, Any] = json.loads((root / "index.json").read_text())
         return index
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         raise NotFoundError(f"'{root}' is not an OCI image layout (no index.json)",
                             "point oci: at a directory written by dockless, skopeo or umoci") from None
     except json.JSONDecodeError as e:
         raise UsageError(f"'{root}/index.json' is not valid JSON: {e}") from None
+
+
+def _read_blob(root: Path, digest: Digest) -> bytes:
+    try:
+        return _blob_path(root, digest).read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"the OCI layout '{root}' lacks blob {digest}",
+                         "the layout is incomplete: copy the image into it again") from None
 
 
 def _select(root: Path, index: dict[str, Any], tag: str | None, platform: Platform) -> Descriptor:
@@ -62,7 +80,7 @@ def _select(root: Path, index: dict[str, Any], tag: str | None, platform: Platfo
                             f"tags there: {', '.join(tags) or 'none'}")
     desc = chosen[0]
     if desc.media_type in INDEXES:
-        nested = json.loads(_blob_path(root, desc.digest).read_bytes())
+        nested = json.loads(_read_blob(root, desc.digest))
         return choose_platform(nested, platform, str(root))
     return desc
 
@@ -73,23 +91,41 @@ def _file_opener(path: Path):  # type: ignore[no-untyped-def]
 
 def read_layout(ref: LayoutRef, ctx: Context) -> Image:
     root = Path(ref.path)
+    with reading("the OCI layout", root):
+        try:
+            return _read(root, ref, ctx)
+        except (KeyError, TypeError, ValueError) as e:  # JSON that is not a manifest or config
+            raise UsageError(f"the OCI layout '{root}' holds a malformed manifest or config: "
+                             f"{type(e).__name__}: {e}", "was it written by an OCI tool?") from None
+
+
+def _read(root: Path, ref: LayoutRef, ctx: Context) -> Image:
     desc = _select(root, _read_index(root), ref.tag, ctx.platform)
-    manifest_bytes = _blob_path(root, desc.digest).read_bytes()
+    manifest_bytes = _read_blob(root, desc.digest)
     if Digest.of(manifest_bytes) != desc.digest:
         raise UsageError(f"manifest {desc.digest.short} in '{root}' does not match its digest")
     manifest = json.loads(manifest_bytes)
     config_desc = Descriptor.from_json(manifest["config"])
-    config_bytes = _blob_path(root, config_desc.digest).read_bytes()
+    config_bytes = _read_blob(root, config_desc.digest)
     diff_ids = json.loads(config_bytes).get("rootfs", {}).get("diff_ids", [])
     layers = tuple(
         Layer(d, Digest.parse(diff), _file_opener(_blob_path(root, d.digest)))
         for d, diff in zip((Descriptor.from_json(x) for x in manifest.get("layers", [])), diff_ids)
     )
+    for layer in layers:  # the openers are lazy: a missing blob is found now, not mid-copy
+        if not _blob_path(root, layer.digest).is_file():
+            raise UsageError(f"the OCI layout '{root}' lacks layer blob {layer.digest}",
+                             "the layout is incomplete: copy the image into it again")
     return Image(manifest_bytes, config_bytes, layers)
 
 
 def write_layout(image: Image, ref: LayoutRef, ctx: Context) -> None:
     root = Path(ref.path)
+    with writing("the OCI layout", root):
+        _write(image, root, ref, ctx)
+
+
+def _write(image: Image, root: Path, ref: LayoutRef, ctx: Context) -> None:
     root.mkdir(parents=True, exist_ok=True)
     blobs = BlobStore(root, with_index=False)  # a layout's blob dir has the store's shape
     total = len(image.layers)
@@ -103,7 +139,7 @@ def write_layout(image: Image, ref: LayoutRef, ctx: Context) -> None:
     layout = root / "oci-layout"
     if not layout.exists():
         _atomic_write(layout, b'{"imageLayoutVersion":"1.0.0"}')
-    index = json.loads((root / "index.json").read_text()) if (root / "index.json").exists() else {}
+    index = _read_index(root) if (root / "index.json").exists() else {}
     tag = ref.tag or DEFAULT_TAG
     entries = [m for m in index.get("manifests", []) if (m.get("annotations") or {}).get(REF_NAME) != tag]
     desc = image.descriptor().to_json()

@@ -2,52 +2,23 @@
 
 The sinks are interchangeable: `write_image(image, parse_reference(s), ctx)`
 works the same for a registry, an OCI layout, a docker-archive tarball or a
-Docker daemon. This is the only module that knows all four.
+Docker daemon. This is the only module that knows all four, and it imports
+them inside the functions: a medium never depends on the dispatcher (the
+types they share live in the leaf `builder.context`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-
-from builder.image.blobs import BlobStore
+from builder.context import Context, ProgressFn, Written, no_progress
 from builder.image.image import Image, validate
-from builder.image.media import Platform
 from builder.reference import ArchiveRef, DaemonRef, LayoutRef, Reference, RegistryRef
 
-# (what, done, total) — total 0 when unknown. The CLI turns these into progress bars.
-ProgressFn = Callable[[str, int, int], None]
-
-
-def no_progress(what: str, done: int, total: int) -> None:
-    """The default: say nothing."""
-
-
-@dataclass(frozen=True)
-class Context:
-    """Everything a reader or writer needs besides the image; built once by the CLI."""
-
-    store: BlobStore
-    platform: Platform = field(default_factory=Platform)
-    insecure_registries: frozenset[str] = frozenset()
-    docker_config: Path | None = None
-    progress: ProgressFn = no_progress
-    # The process environment as the CLI saw it (credentials via HOME/DOCKER_CONFIG,
-    # SSL_CERT_FILE, PATH for credential helpers); None = this process's own.
-    environ: Mapping[str, str] | None = None
-
-
-@dataclass(frozen=True)
-class Written:
-    """Where an image ended up: `pinned` is REPO@sha256:… for registries and daemons."""
-
-    reference: Reference
-    digest: str
-    pinned: str
+# Re-exported: callers written before builder.context existed import these from here.
+__all__ = ["Context", "ProgressFn", "Written", "no_progress", "read_image", "write_image"]
 
 
 def read_image(ref: Reference, ctx: Context) -> Image:
+    """The image `ref` names, from whichever medium it is on (lazy where the medium allows)."""
     if isinstance(ref, RegistryRef):
         from builder.registry import read_registry
 
@@ -66,6 +37,7 @@ def read_image(ref: Reference, ctx: Context) -> Image:
 
 
 def write_image(image: Image, ref: Reference, ctx: Context) -> Written:
+    """Validate `image` and write it to the medium `ref` names; where it ended up, pinned by digest."""
     validate(image)
     if isinstance(ref, RegistryRef):
         from builder.registry import write_registry

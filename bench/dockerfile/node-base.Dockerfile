@@ -4,10 +4,16 @@
 # laid out as the official node image does (/usr/local). Built once per machine
 # and kept, like a pulled base image. Context: node.tgz, npm.tgz, ca-certificates.crt.
 # Two stages so the tarballs never land in a layer (the legacy builder has no
-# RUN --mount).
+# RUN --mount). Both start from Debian + libatomic1: Node.js 26's binary links
+# libatomic.so.1, and the official node:<v>-slim images keep that package too.
 ARG DEBIAN
 
-FROM ${DEBIAN} AS unpack
+FROM ${DEBIAN} AS debian-node
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libatomic1 \
+ && rm -rf /var/lib/apt/lists/*
+
+FROM debian-node AS unpack
 COPY node.tgz npm.tgz /tmp/
 RUN mkdir -p /out/usr/local/lib/node_modules/npm \
  && tar -xzf /tmp/node.tgz -C /out/usr/local --strip-components=1 --no-same-owner \
@@ -17,7 +23,7 @@ RUN mkdir -p /out/usr/local/lib/node_modules/npm \
  && ln -s ../lib/node_modules/npm/bin/npx-cli.js /out/usr/local/bin/npx \
  && /out/usr/local/bin/node --version
 
-FROM ${DEBIAN}
+FROM debian-node
 ARG NODE_VERSION
 ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     NODE_VERSION=${NODE_VERSION} \

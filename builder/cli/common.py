@@ -13,7 +13,7 @@ from builder.cache import cache_root
 from builder.cli.output import Output
 from builder.image.blobs import BlobStore
 from builder.image.media import Platform
-from builder.transport import Context
+from builder.context import Context
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -31,7 +31,8 @@ from builder.lifecycle.packages import PackageRequests
 from builder.lifecycle.registry import Group, GroupMember
 from builder.reference import Reference
 from builder.source import NEVER_SHIP, SourceSpec, Workspace, fetch_source
-from builder.transport import Context, Written, write_image
+from builder.context import Context, Written
+from builder.transport import write_image
 
 LogFn = Callable[[str], None]
 

@@ -22,7 +22,8 @@ from builder.image.layer import Layer
 from builder.lifecycle.contract import Executor
 from builder.lifecycle.pipeline import Services
 from builder.reference import Reference
-from builder.transport import Context, read_image
+from builder.context import Context
+from builder.transport import read_image
 
 ProgressFn = Callable[[str, int, int], None]
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 
+from builder.context import Context
 from builder.image.image import Image
 from builder.reference import RegistryRef
 from builder.registry.connect import connect
@@ -33,7 +34,6 @@ from builder.registry.options import RegistryOptions
 from builder.registry.pull import pull_image
 from builder.registry.push import BlobResult, PushResult, push_image
 from builder.registry.retry import RetryPolicy
-from builder.transport import Context
 
 __all__ = [
     "ANONYMOUS",

@@ -12,6 +12,7 @@ import io
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
+from builder.context import ProgressFn
 from builder.errors import IntegrityError, UsageError
 from builder.image.image import Image
 from builder.image.layer import Layer
@@ -19,7 +20,6 @@ from builder.image.media import DOCKER_FOREIGN_LAYER
 from builder.reference import RegistryRef
 from builder.registry.repository import Repository
 from builder.registry.upload import Blob, Outcome, push_blob
-from builder.transport import ProgressFn
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, Literal
 
+from builder.context import ProgressFn
 from builder.errors import IntegrityError
 from builder.image.digest import Digest
 from builder.registry.repository import Repository
 from builder.registry.retry import retrying
-from builder.transport import ProgressFn
 
 Outcome = Literal["exists", "mounted", "uploaded"]
 

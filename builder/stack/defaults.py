@@ -19,7 +19,8 @@ from builder.errors import StackError
 from builder.image.image import Image
 from builder.reference import LayoutRef
 from builder.stack.debian import DEFAULT_MIRROR, DEFAULT_SUITE, Archive, Progress
-from builder.transport import Context, read_image, write_image
+from builder.context import Context
+from builder.transport import read_image, write_image
 
 from .buildroot import BUILD_PACKAGES, build_rootfs
 from .runimage import DEFAULT_RUN_PACKAGES, RUN_EXCLUDE, create_run_image
@@ -48,7 +49,7 @@ def default_run_image(
         image = create_run_image(archive, store=ctx.store, progress=progress, log=log)
         write_image(image, LayoutRef(str(directory / "oci"), _TAG), ctx)
 
-    cached = _cached(base, archive, DEFAULT_RUN_PACKAGES, RUN_EXCLUDE, make, log)
+    cached = cached_stack(base, archive, DEFAULT_RUN_PACKAGES, RUN_EXCLUDE, make, log)
     return read_image(LayoutRef(str(cached.path / "oci"), _TAG), ctx)
 
 
@@ -61,7 +62,7 @@ def default_build_root(
     def make(directory: Path) -> None:
         build_rootfs(archive, directory / "rootfs", progress=progress, log=log)
 
-    return _cached(base, archive, BUILD_PACKAGES, (), make, log).path / "rootfs"
+    return cached_stack(base, archive, BUILD_PACKAGES, (), make, log).path / "rootfs"
 
 
 def archive_client(mirror: str = DEFAULT_MIRROR, *, ca_file: str | None = None) -> httpx.Client:
@@ -77,10 +78,15 @@ def archive_client(mirror: str = DEFAULT_MIRROR, *, ca_file: str | None = None) 
     return httpx.Client(timeout=httpx.Timeout(60, connect=20), verify=verify, follow_redirects=True)
 
 
-def _cached(
+def cached_stack(
     base: Path, archive: Archive, packages: tuple[str, ...], exclude: tuple[str, ...],
     make: Callable[[Path], None], log: Log | None, max_age: float = CHECK_EVERY,
 ) -> Cached:  # fmt: skip
+    """The stack under `base` for this archive state, `make(empty_dir)` filling it the first time.
+
+    The archive is re-checked at most every `max_age` seconds; offline, the newest
+    cached one is used (and `log` told), else StackError.
+    """
     request = json.dumps([archive.mirror, archive.suite, archive.arch, sorted(packages), sorted(exclude)])
     now = time.time()
     recent = recently_checked(base, request, max_age, now)

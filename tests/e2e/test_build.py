@@ -238,9 +238,13 @@ def test_killed_build_leaves_a_usable_cache_and_concurrent_builds_share_it(publi
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
     assert proc.stderr is not None
     deadline = time.monotonic() + 600
+    killed_at = ""
     for line in proc.stderr:
         if "npm install" in line or "npm ci" in line or time.monotonic() > deadline:
+            killed_at = line
             break
+    # the kill must land during the install, or the test proves nothing about a killed build
+    assert ("npm install" in killed_at or "npm ci" in killed_at) and proc.poll() is None, killed_at
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert registry.tags(repo_name) == []
@@ -279,6 +283,8 @@ def test_sigterm_reaches_the_app(publish, registry: Registry, docker_config: Pat
                 break
             except OSError:
                 time.sleep(0.2)
+        else:
+            pytest.fail("the app never answered, so no SIGTERM reached a running app")
         docker("stop", "-t", "30", name)
         state = json.loads(docker("inspect", name).stdout)[0]["State"]
         assert state["ExitCode"] == 0, state

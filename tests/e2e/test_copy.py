@@ -103,6 +103,12 @@ def test_bad_input_errors(umoci_busybox: Path, registry: Registry, docker_config
     assert_clean_error(dockless("copy", f"oci:{umoci_busybox}:latest", "docker-daemon:x:y", cache_dir=cache,
                                 env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"}), 11, "Docker daemon")
     assert_clean_error(dockless("inspect", f"oci:{tmp_path}/nope", cache_dir=cache), 12)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("a file, not a directory")
+    assert_clean_error(dockless("copy", f"oci:{umoci_busybox}:latest", f"oci:{blocker}/out", cache_dir=cache), 8,
+                       "cannot write the OCI layout", "Not a directory")
+    assert_clean_error(dockless("copy", f"oci:{umoci_busybox}:latest", f"docker-archive:{tmp_path}", cache_dir=cache),
+                       8, "cannot write the docker-archive", "Is a directory")
 
 
 def test_copy_through_a_faulty_network_completes(umoci_busybox: Path, registry: Registry,

@@ -8,13 +8,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from builder.context import Context
 from builder.image.blobs import BlobStore
 from builder.image.image import Image
 from builder.image.layer import layer_from_dir
 from builder.image.media import Platform
 from builder.image.mutate import ConfigChange, append_layers, scratch, with_config
 from builder.registry import Credential, Keychain, RegistryOptions, RetryPolicy
-from builder.transport import Context
 
 if TYPE_CHECKING:
     from tests.registry.fakeregistry import FakeRegistry

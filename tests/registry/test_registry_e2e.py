@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from builder.context import Context
 from builder.errors import AuthError, NotFoundError, UnreachableError
 from builder.image.blobs import BlobStore
 from builder.image.image import Image
@@ -22,7 +23,6 @@ from builder.image.mutate import append_layers
 from builder.image.image import make_image as make_raw_image
 from builder.reference import parse_registry_ref
 from builder.registry import RetryPolicy, push_to_registry, read_registry, write_registry
-from builder.transport import Context
 from tests.infra.faultproxy import FaultProxy
 from tests.infra.oci import skopeo_inspect
 from tests.infra.procs import free_port
