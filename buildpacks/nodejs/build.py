@@ -9,11 +9,11 @@ these mounts (host directories from the layer cache or the build's scratch):
     /layers/nodejs/pm-cache      the package managers' download caches          writable, shared
     /layers/nodejs/home          HOME for this build                            writable
 
-The env given to the executor is complete (PATH included): the executor should
-use it as is. It carries the build env (--env, project.toml), minus NODE_ENV
-during installs (devDependencies are always installed, then pruned), plus
-NODE_EXTRA_CA_CERTS / SSL_CERT_FILE naming the sandbox's CA bundle so a TLS
-proxy's CA is trusted by npm, yarn and pnpm as it is by the host.
+The env given to the executor holds only this buildpack's additions (the
+executor owns PATH's system part, HOME's default, the host's CA bundle and
+proxies): the build env (--env, project.toml) minus NODE_ENV during installs
+(devDependencies are always installed, then pruned), and the tools' bin
+directories in front of PATH.
 
 Only `bin/node` and the pruned node_modules ship; npm, pnpm, yarn, the headers
 and the caches stay behind, and so do `.npmrc` and the other files that can hold
@@ -30,26 +30,27 @@ from typing import Any
 
 import httpx
 
+from builder.buildpack.layers import cached_layer
+from builder.buildpack.procfile import read_procfile
 from builder.image.media import Platform
 from builder.lifecycle.contract import LAYERS, WORKSPACE, BuildContext, BuildResult, BuiltLayer, Mount
-from detectors._files import read_json_object, read_procfile
+from builder.lifecycle.env import prepend_path
+from detectors._files import read_json_object
 
-from . import deps
+from . import checks, deps, pins, pmlog, scripts, workspaces
 from .managers import TOOLS, Commands, commands, tool_preference
-from .processes import needs_package_manager, processes
+from .processes import processes
 from .inventory import npm_components, runtime_component
 from .registry import DEFAULT_REGISTRY, LazyClient, NpmRegistry, registry_url
 from .runtime import BUILDPACK, NODE_PACKAGES, NodeRuntime, Tool, install_node, install_tool, node_arch
-from .versions import pick_tool, resolve_node
+from .processes import NODE
+from .versions import pick_tool, resolve_node, tool_request
 
 HOME = f"{LAYERS}/nodejs"
 NODE_HOME = f"{HOME}/node"
 HEADERS = f"{HOME}/node-headers"
 PM_CACHE = f"{HOME}/pm-cache"
 BUILD_HOME = f"{HOME}/home"
-SANDBOX_CA_FILE = "/etc/ssl/certs/ca-certificates.crt"
-SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-LAUNCH_PATH = f"{NODE_HOME}/bin:{WORKSPACE}/node_modules/.bin:{SYSTEM_PATH}"
 APP_EXCLUDES = frozenset({
     "node_modules", ".npmrc", ".yarnrc", ".yarnrc.yml", ".pnpm-store",
     ".yarn/cache", ".yarn/unplugged", ".yarn/install-state.gz", ".yarn/build-state.yml",
@@ -84,7 +85,8 @@ class NodeBuildpack:
         return cls(registry=registry_url(environ), ca_file=Path(ca) if ca else None, **overrides)
 
     def build(self, ctx: BuildContext) -> BuildResult:
-        requires = ctx.detection.requires
+        requires = ctx.plan.metadata("node")
+        member = workspaces.find_member(ctx.workspace, ctx.app_dir, requires.get("package_manager") or "npm")
         package = read_json_object(ctx.workspace / "package.json")
         arch = node_arch(self.arch)
         with LazyClient(self._client) as client:
@@ -98,78 +100,98 @@ class NodeBuildpack:
             runtime = install_node(registry, ctx.cache, node_packument, version, arch)
             layers = [BuiltLayer("node", runtime.home, NODE_HOME, launch=True, cache=True, metadata=runtime.metadata)]
             components = [runtime_component(runtime.version)]
-            build_script = requires.get("build_script") == "true"
+            hooks = deps.Hooks.from_plan(requires)
             lockfile = requires.get("lockfile", "")
-            if package is not None and (deps.has_dependencies(package, lockfile) or build_script):
-                meta = deps.deps_metadata(ctx.workspace, package, lockfile=lockfile,
-                                          manager=requires.get("package_manager") or "npm",
-                                          node_version=runtime.version, arch=runtime.arch)
-                modules = self._dependencies(ctx, registry, runtime, package, meta, build_script)
+            if package is not None and (deps.has_dependencies(package, lockfile) or hooks):
+                meta = {**deps.deps_metadata(ctx.workspace, package, lockfile=lockfile,
+                                             manager=requires.get("package_manager") or "npm",
+                                             node_version=runtime.version, arch=runtime.arch),
+                        **workspaces.metadata(member)}
+                modules = self._dependencies(ctx, registry, runtime, package, meta, hooks)
                 if modules is not None:
                     layers.append(BuiltLayer("node_modules", modules, f"{WORKSPACE}/node_modules", launch=True,
                                              cache=True, metadata=meta))
                     components += npm_components(modules)
-        launch = processes(read_procfile(ctx.workspace), requires.get("start_command", ""))
-        for process in launch:
-            tool = needs_package_manager(list(process.command))
-            if tool:
-                ctx.log(f"warning: process '{process.type}' runs {tool}, which is not in the image;"
-                        " start the app with node directly (e.g. 'node server.js')")
-        launch_env = {"NODE_ENV": "production", "PORT": ctx.env.get("PORT", "8080"), "PATH": LAUNCH_PATH}
-        return BuildResult(layers, launch, launch_env, APP_EXCLUDES, components)
+        app = ctx.workspace / ctx.app_dir
+        procfile, start, notes = scripts.launch_commands(  # `web: npm start` -> the script npm would run
+            read_procfile(app), requires.get("start", ""), requires.get("start_command", ""),
+            read_json_object(app / "package.json"), manager=requires.get("package_manager") or "npm", workspace=app)
+        for note in notes:
+            ctx.log(note)
+        launch = workspaces.launch_processes(processes(procfile, start), member)
+        modules_layer = next((layer.path for layer in layers if layer.name == "node_modules"), None)
+        checks.check(launch, workspace=ctx.workspace, node_modules=modules_layer, arch=self.arch, node=NODE)
+        launch_env = {"NODE_ENV": "production", "PORT": ctx.env.get("PORT", "8080"),
+                      **prepend_path("PATH", f"{NODE_HOME}/bin", f"{WORKSPACE}/node_modules/.bin")}
+        return BuildResult(layers, launch, launch_env, APP_EXCLUDES | workspaces.app_excludes(member), components)
 
     def _dependencies(self, ctx: BuildContext, registry: NpmRegistry, runtime: NodeRuntime,
-                      package: Mapping[str, Any], meta: Mapping[str, str], build_script: bool) -> Path | None:
+                      package: Mapping[str, Any], meta: Mapping[str, str], hooks: deps.Hooks) -> Path | None:
         """Install, build and prune; the cached node_modules directory, None when nothing was installed."""
-        manager = ctx.detection.requires.get("package_manager") or "npm"
+        manager = ctx.plan.metadata("node").get("package_manager") or "npm"
 
         def toolchain() -> deps.Toolchain:
             return self._toolchain(ctx, registry, runtime, package, manager)
 
-        if not deps.has_dependencies(package, ctx.detection.requires.get("lockfile", "")):
+        if not deps.has_dependencies(package, ctx.plan.metadata("node").get("lockfile", "")):
             tools = toolchain()
-            tools.run_build(tools.cmds.build, " ".join(tools.cmds.build))
+            deps.run_hooks(tools, hooks.prebuild)
+            deps.run_hooks(tools, hooks.build, build=True)
+            deps.run_hooks(tools, hooks.cleanup)
             return None
-        return deps.install(ctx, manager, package, meta, toolchain, build_script=build_script)
+        return deps.install(ctx, manager, package, meta, toolchain, hooks=hooks)
 
     def _toolchain(self, ctx: BuildContext, registry: NpmRegistry, runtime: NodeRuntime,
                    package: Mapping[str, Any], manager: str) -> deps.Toolchain:
         """Fetch the package manager (and npm, for its node-gyp, where another manager needs one)."""
-        requires = ctx.detection.requires
+        requires = ctx.plan.metadata("node")
         tool = self._tool(ctx, registry, runtime, manager, requires.get("package_manager_version", ""))
         tools = [tool]
         if manager != "npm" and (manager.startswith("yarn") or deps.implicit_gyp(ctx.workspace, package)):
-            tools.append(self._tool(ctx, registry, runtime, "npm", ""))  # node-gyp on PATH, from npm
+            tools.append(self._tool(ctx, registry, runtime, "npm", None))  # node-gyp on PATH, from npm
         explicit_registry = registry.url if registry.url != DEFAULT_REGISTRY else None
         cmds = commands(manager, tool.version, lockfile=bool(requires.get("lockfile")), cache=PM_CACHE,
                         headers=HEADERS, registry=explicit_registry)
+        member = workspaces.find_member(ctx.workspace, ctx.app_dir, manager)
+        if member is not None:  # --subdir named a workspace member: install it with its siblings
+            cmds = workspaces.scoped(cmds, member, tool.version)
+            ctx.log(workspaces.install_note(member, manager))
         mounts = self._mounts(ctx, runtime, tools)
 
         def runner(env: Mapping[str, str]) -> deps.Run:
             def run(argv: Sequence[str], what: str) -> None:
                 ctx.log(f"running {' '.join(argv)}")
-                ctx.executor.run(list(argv), what=what, env=env, mounts=mounts)
+                done = ctx.executor.run(list(argv), what=what, env=env, mounts=mounts)
+                pmlog.report(done, what=what, manager=manager, log=ctx.log)  # warnings; blocked install scripts fail
             return run
 
         return deps.Toolchain(cmds, runner(self._env(ctx, cmds, tools, explicit_registry, keep_node_env=False)),
                               runner(self._env(ctx, cmds, tools, explicit_registry, keep_node_env=True)))
 
     def _tool(self, ctx: BuildContext, registry: NpmRegistry, runtime: NodeRuntime, manager: str,
-              pinned: str) -> Tool:
+              pinned: str | None) -> Tool:
+        """The tool `manager` at the version the app asks for (see versions.tool_request); `pinned` is
+        None for npm fetched only for its node-gyp, which follows the bundled-npm rule alone."""
         package_name, layer, _ = TOOLS[manager]
         packument = registry.packument(package_name)
         prefer, usable = tool_preference(manager, ctx.workspace)
-        version = pick_tool(packument, runtime.version, pinned=pinned, prefer=prefer, usable=usable)
-        ctx.log(f"{manager}: {package_name} {version}" + (" (packageManager)" if pinned else ""))
+        requires = ctx.plan.metadata("node")
+        own = requires if manager == (requires.get("package_manager") or "npm") and pinned is not None else {}
+        wanted, source = tool_request(manager, own, runtime.version, lambda: _read(runtime.headers / "CHANGELOG.md"))
+        version = pick_tool(packument, runtime.version, pinned=wanted, prefer=prefer, usable=usable,
+                            pinned_source=source or "package.json packageManager")
+        ctx.log(f"{manager}: {package_name} {version} ({source or f'the newest that runs on Node.js {runtime.version}'})")
+        if own.get("package_manager_hash"):  # corepack's +sha512.<hex>: the tarball must be that file
+            pins.verify(registry, packument["versions"][version],
+                        pins.parse_pin(own["package_manager_hash"], f"{manager}@{version}"),
+                        f"{package_name} {version}", berry=manager == "yarn-berry")
         return install_tool(registry, ctx.cache, packument, version, layer)
 
     def _mounts(self, ctx: BuildContext, runtime: NodeRuntime, tools: Sequence[Tool]) -> list[Mount]:
         home = ctx.layers_dir / BUILDPACK / "home"
         home.mkdir(parents=True, exist_ok=True)
         shared = {"kind": "package-manager downloads"}
-        pm_cache = ctx.cache.restore(BUILDPACK, "pm-cache", shared)
-        if pm_cache is None:
-            pm_cache = ctx.cache.commit(BUILDPACK, "pm-cache", shared, ctx.cache.create(BUILDPACK, "pm-cache"))
+        pm_cache, _ = cached_layer(ctx.cache, BUILDPACK, "pm-cache", shared, fill=lambda path: None)  # starts empty
         return [
             Mount(runtime.home, NODE_HOME, writable=False),
             Mount(runtime.headers, HEADERS, writable=False),
@@ -186,11 +208,9 @@ class NodeBuildpack:
         env = {k: v for k, v in ctx.env.items() if keep_node_env or k != "NODE_ENV"}
         env.update(cmds.env)
         env.update({
-            "PATH": ":".join([f"{NODE_HOME}/bin", *bins, f"{WORKSPACE}/node_modules/.bin", SYSTEM_PATH]),
+            "PATH": ":".join([f"{NODE_HOME}/bin", *bins, f"{WORKSPACE}/node_modules/.bin"]),
             "HOME": BUILD_HOME,
             "CI": "true",
-            "NODE_EXTRA_CA_CERTS": SANDBOX_CA_FILE,
-            "SSL_CERT_FILE": SANDBOX_CA_FILE,
         })
         if explicit_registry and not ctx.env.get("npm_config_registry"):
             env["npm_config_registry"] = explicit_registry
@@ -200,3 +220,11 @@ class NodeBuildpack:
         verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=str(self.ca_file)) if self.ca_file else True
         return httpx.Client(verify=verify, transport=self.transport, timeout=httpx.Timeout(60.0, connect=20.0),
                             headers={"User-Agent": "dockless (+nodejs buildpack)"})
+
+
+def _read(path: Path) -> str:
+    """A text file's content, "" when it is missing (a runtime cached before CHANGELOG.md was kept)."""
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""

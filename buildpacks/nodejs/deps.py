@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from builder.buildpack.layers import new_layer
 from builder.lifecycle.contract import BuildContext
 
 from .managers import TOOLS, Commands
@@ -113,6 +114,39 @@ def implicit_gyp(workspace: Path, package: Mapping[str, Any]) -> bool:
 
 
 @dataclass(frozen=True)
+class Hooks:
+    """The app's own scripts around the install, by name (see detectors.nodejs, BUILD STEP).
+
+    `prebuild` runs before the install (Heroku's heroku-prebuild), `build`
+    after it with devDependencies present (heroku-postbuild, gcp-build or
+    build), `cleanup` after the prune (heroku-cleanup). They run on every
+    build, cached dependencies or not, since what they write into the app is
+    not cached.
+    """
+
+    prebuild: tuple[str, ...] = ()
+    build: tuple[str, ...] = ()
+    cleanup: tuple[str, ...] = ()
+
+    @classmethod
+    def from_plan(cls, requires: Mapping[str, str]) -> Hooks:
+        def names(key: str) -> tuple[str, ...]:
+            return tuple(n for n in requires.get(key, "").split(",") if n)
+
+        return cls(names("prebuild_scripts"), names("build_scripts"), names("cleanup_scripts"))
+
+    def __bool__(self) -> bool:
+        return bool(self.prebuild or self.build or self.cleanup)
+
+
+def run_hooks(tools: Toolchain, names: Sequence[str], *, build: bool = False) -> None:
+    """Run package scripts `names` in order (`build`: with the build env's NODE_ENV, as the build step)."""
+    for name in names:
+        argv = tools.cmds.run_script(name)
+        (tools.run_build if build else tools.run)(argv, " ".join(argv))
+
+
+@dataclass(frozen=True)
 class Toolchain:
     """A package manager ready to run: its commands, and runners for install steps and the build script.
 
@@ -125,23 +159,33 @@ class Toolchain:
 
 
 def install(ctx: BuildContext, manager: str, package: Mapping[str, Any], meta: Mapping[str, str],
-            toolchain: Callable[[], Toolchain], *, build_script: bool) -> Path:
-    """Install (or restore), run the build script when `build_script`, prune; return the cached node_modules.
+            toolchain: Callable[[], Toolchain], *, hooks: Hooks = Hooks()) -> Path:
+    """Run hooks.prebuild, install (or restore), run hooks.build, prune, run hooks.cleanup; return the cached
+    node_modules.
 
     `toolchain` is called only when a command has to run, so a build whose
-    dependencies are cached needs neither the package manager nor the registry.
-    The workspace's manifests are as they were on return.
+    dependencies are cached and that has no hooks needs neither the package
+    manager nor the registry. heroku-cleanup runs against the pruned tree
+    before it is cached, so what it removes from node_modules stays removed
+    on later builds that restore it (on those it runs with no node_modules in
+    the app: the cached tree already holds its effect). The workspace's
+    manifests are as they were on return.
     """
     cache = ctx.cache
     replay = replay_commands(ctx.workspace, package, manager, TOOLS[manager][2])
-    needs_dev_tree = build_script or bool(replay)
+    needs_dev_tree = bool(hooks.build) or bool(replay)
     pruned = cache.restore(BUILDPACK, "node_modules", meta)
-    if pruned is not None and not needs_dev_tree:
+    if pruned is not None and not needs_dev_tree and not hooks:
         ctx.log("node_modules: dependencies unchanged, reusing the cached install")
         return pruned
     tools = toolchain()
-    cmds, run, run_build = tools.cmds, tools.run, tools.run_build
+    cmds, run = tools.cmds, tools.run
     modules = ctx.workspace / "node_modules"
+    run_hooks(tools, hooks.prebuild)
+    if pruned is not None and not needs_dev_tree:
+        ctx.log("node_modules: dependencies unchanged, reusing the cached install")
+        run_hooks(tools, hooks.cleanup)
+        return pruned
     with _manifests_kept(ctx.workspace) as original:
         _remove(modules)
         full = cache.restore(BUILDPACK, "node_modules-dev", meta) if needs_dev_tree else None
@@ -155,36 +199,25 @@ def install(ctx: BuildContext, manager: str, package: Mapping[str, Any], meta: M
             run(cmds.install, " ".join(cmds.install[:2]))
             modules.mkdir(exist_ok=True)
             if needs_dev_tree:
-                fresh = cache.create(BUILDPACK, "node_modules-dev")
-
-                def fill() -> None:
+                def fill(fresh: Path) -> None:
                     shutil.copytree(modules, fresh / "node_modules", symlinks=True)
                     _copy_files(ctx.workspace, fresh / "manifests", _changed(ctx.workspace, original))
 
-                _commit(ctx, "node_modules-dev", meta, fresh, fill)
-        if build_script:
-            run_build(cmds.build, " ".join(cmds.build))
+                new_layer(cache, BUILDPACK, "node_modules-dev", meta, fill)
+        run_hooks(tools, hooks.build, build=True)
         if pruned is not None:
             _remove(modules)
+            run_hooks(tools, hooks.cleanup)
             return pruned
         _remove(modules / ".cache")  # build tools' caches are not dependencies
         if cmds.prune is None:
             ctx.log(f"{cmds.manager}: this version cannot prune devDependencies; they stay in the image")
         else:
             run(cmds.prune, " ".join(cmds.prune[:2]))
-        fresh = cache.create(BUILDPACK, "node_modules")
-        committed = _commit(ctx, "node_modules", meta, fresh, lambda: _move_children(modules, fresh))
+        run_hooks(tools, hooks.cleanup)
+        committed = new_layer(cache, BUILDPACK, "node_modules", meta, lambda fresh: _move_children(modules, fresh))
         _remove(modules)
     return committed
-
-
-def _commit(ctx: BuildContext, name: str, meta: Mapping[str, str], fresh: Path, fill: Callable[[], object]) -> Path:
-    try:
-        fill()
-    except BaseException:
-        shutil.rmtree(fresh, ignore_errors=True)
-        raise
-    return ctx.cache.commit(BUILDPACK, name, meta, fresh)
 
 
 @contextmanager

@@ -46,6 +46,10 @@ class Commands:
     prune: tuple[str, ...] | None
     env: Mapping[str, str]
 
+    def run_script(self, name: str) -> tuple[str, ...]:
+        """The argv that runs package script `name` (`npm run heroku-postbuild`)."""
+        return (*self.build[:-1], name)
+
 
 def tool_preference(manager: str, workspace: Path) -> tuple[str, Callable[[Mapping[str, Any]], bool]]:
     """The version range to prefer and the test a release must pass, when packageManager pins nothing."""
@@ -72,15 +76,17 @@ def commands(manager: str, tool_version: str, *, lockfile: bool, cache: str, hea
 def nodedir_env(manager: str, major: int, headers: str) -> dict[str, str]:
     """Point node-gyp at the runtime's headers, so it never downloads them from nodejs.org.
 
-    node-gyp reads `npm_config_nodedir`, and since v10 also
-    `npm_package_config_node_gyp_nodedir`. npm 11+ warns that unknown
-    `npm_config_*` variables will become errors, so with it only the second is set;
-    elsewhere both, for an older node-gyp a package may bring along.
+    node-gyp reads `npm_config_nodedir` (and since v10 also
+    `npm_package_config_node_gyp_nodedir`, which npm 11 recommends). Both are
+    set: npm sets the `npm_package_config_*` variables of a dependency's
+    install script from *that* package's package.json, so only
+    `npm_config_nodedir` reaches `node-gyp rebuild` in node_modules/node-expat
+    (seen with npm 11.4.2: without it node-gyp fetches the headers from
+    nodejs.org). npm 11+ warns "Unknown env config "nodedir"" about it; that
+    warning is dockless's own doing and `pmlog` leaves it out of the build log.
     """
-    env = {"npm_package_config_node_gyp_nodedir": headers}
-    if not (manager == "npm" and major >= 11):
-        env["npm_config_nodedir"] = headers
-    return env
+    del manager, major  # the same for every manager and version, see above
+    return {"npm_package_config_node_gyp_nodedir": headers, "npm_config_nodedir": headers}
 
 
 def _commands(manager: str, major: int, *, lockfile: bool, cache: str, registry: str | None) -> Commands:

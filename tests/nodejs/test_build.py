@@ -20,10 +20,12 @@ from buildpacks.nodejs.deps import deps_metadata
 from buildpacks.nodejs.processes import NODE
 from buildpacks.nodejs.registry import NpmRegistry
 from builder.errors import BuildError
-from builder.lifecycle.contract import BuildContext, BuildResult
+from builder.lifecycle.contract import BuildContext, BuildpackPlan, BuildResult
+from builder.lifecycle.env import apply_env
+from builder.lifecycle.layercache import DirLayerCache
 from detectors.nodejs import NodeDetector
 
-from .support import DirLayerCache, HostExecutor, tree_digest
+from .support import RecordingExecutor, host_executor, tree_digest
 
 PACKAGE = {
     "name": "tiny", "version": "1.0.0", "engines": {"node": ">=18 <21"},
@@ -56,12 +58,13 @@ def make_app(root: Path, files: dict[str, Any]) -> Path:
 
 
 def build(app: Path, buildpack: NodeBuildpack, cache: DirLayerCache, downloads: Path,
-          env: dict[str, str] | None = None) -> tuple[BuildResult, HostExecutor]:
+          env: dict[str, str] | None = None) -> tuple[BuildResult, RecordingExecutor]:
+    """Detect, then build `app` on the production host executor (recorded), as in host fallback."""
     detection = NodeDetector().detect(app, env or {})
-    assert detection.passed
-    executor = HostExecutor(app)
-    ctx = BuildContext(app, app.parent / f"{app.name}-layers", detection, env or {}, executor, cache, downloads,
-                       log=lambda message: None)
+    assert detection.passed, detection.reasons
+    executor = host_executor(app)
+    ctx = BuildContext(app, app.parent / f"{app.name}-layers", BuildpackPlan(detection.requires), env or {},
+                       executor, cache, downloads, log=lambda message: None)
     return buildpack.build(ctx), executor
 
 
@@ -93,7 +96,8 @@ def test_npm_ci_build_prune_and_reuse_on_a_code_change(tmp_path: Path, lockfile:
 
     assert [(p.type, list(p.command), p.default) for p in first.processes] == [("web", [NODE, "server.js"], True)]
     assert first.launch_env["NODE_ENV"] == "production" and first.launch_env["PORT"] == "8080"
-    assert first.launch_env["PATH"].startswith("/layers/nodejs/node/bin:")
+    launch_path = apply_env({"PATH": "/usr/bin:/bin"}, first.launch_env)["PATH"]  # as the image's PATH is made
+    assert launch_path == "/layers/nodejs/node/bin:/workspace/node_modules/.bin:/usr/bin:/bin"
     assert {"node_modules", ".npmrc"} <= first.app_excludes
 
     second_app = make_app(tmp_path / "v2", {**files, "server.js": "console.log('changed')\n"})

