@@ -76,8 +76,7 @@ class NodeDetector:
         if package is None:
             entry = next((n for n in ("server.js", "index.js") if (workspace / n).is_file()), None)
             if entry is None:
-                return Detection(self.id, False, ("no package.json, server.js or index.js at the root",),
-                                 provides=("node",))
+                return Detection(self.id, False, ("no package.json, server.js or index.js at the root",))
             found = f"found {entry} and no package.json: a Node.js app with no dependencies"
         else:
             found = "found package.json"

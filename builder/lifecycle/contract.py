@@ -263,10 +263,10 @@ class BuildContext:
 class Detector(Protocol):
     """A built-in buildpack's detect half (detectors/<language>.py): read-only, no executor needed.
 
-    It is called with `app_dir=` (see DetectContext) only when that is not "".
+    `app_dir` is DetectContext.app_dir: "" unless --subdir named a member of a monorepo workspace.
     """
 
-    def detect(self, workspace: Path, env: Mapping[str, str]) -> Detection: ...
+    def detect(self, workspace: Path, env: Mapping[str, str], app_dir: str = "") -> Detection: ...
 
 
 class Builder(Protocol):

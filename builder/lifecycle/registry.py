@@ -57,11 +57,7 @@ class BuiltinBuildpack:
 
     def detect(self, ctx: DetectContext) -> Detection:
         detector: Detector = _class(self.detector_spec)()
-        if ctx.app_dir:  # a member of a monorepo workspace (DetectContext.app_dir)
-            detect: Any = detector.detect
-            result: Detection = detect(ctx.workspace, ctx.env, app_dir=ctx.app_dir)
-            return result
-        return detector.detect(ctx.workspace, ctx.env)
+        return detector.detect(ctx.workspace, ctx.env, ctx.app_dir)
 
     def build(self, ctx: BuildContext) -> BuildResult:
         cls = _class(self.builder_spec)

@@ -30,7 +30,7 @@ def test_no_node_app_fails_with_a_reason(tmp_path: Path) -> None:
     result = detect(tmp_path, {"main.py": "print(1)", "README.md": "hi"})
     assert not result.passed
     assert result.reasons == ("no package.json, server.js or index.js at the root",)
-    assert result.buildpack == "nodejs" and result.provides == ("node",)
+    assert result.buildpack == "nodejs" and result.provides == () and result.requires == ()
 
 
 @pytest.mark.parametrize("entry", ["server.js", "index.js"])
