@@ -6,11 +6,12 @@
     /tmp, /home/app   tmpfs (or the given home directory), writable
     /proc /dev        private; the network is the host's
     /etc/resolv.conf, /etc/hosts, /etc/ssl/certs/ca-certificates.crt   the host's, read-only
+    /dockless/java-truststore.p12   the same CAs for JVMs (JAVA_TOOL_OPTIONS points at it)
 
 It runs as uid/gid 1000 ("app") in a new user namespace, so the build root never needs
 to be owned by root and files written to /workspace belong to whoever runs dockless.
 The environment is cleared: only PATH, HOME, LANG, the host's CA and proxy variables
-and what the caller passes get in.
+and what the caller passes get in; the caller's PATH goes in front of the build root's.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .trust import DEBIAN_BUNDLE, HostTrust
 
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 HOME = "/home/app"
+JAVA_TRUSTSTORE = "/dockless/java-truststore.p12"  # a new top-level path: the sandbox's / is a tmpfs
 _PRIVATE = ("dev", "proc", "sys", "tmp")  # never taken from the build root
 _WRITABLE = ("/tmp", HOME)
 
@@ -44,6 +46,7 @@ class BwrapExecutor:
         log: Callable[[str], None] | None = None,
         home: Path | None = None,
         bwrap: str = "bwrap",
+        java_truststore: Path | None = None,
     ) -> None:
         self.rootfs = rootfs
         self.workspace = workspace
@@ -51,6 +54,7 @@ class BwrapExecutor:
         self.log = log
         self.home = home
         self.bwrap = bwrap
+        self.java_truststore = java_truststore
 
     def run(
         self, argv: Sequence[str], *, what: str, cwd: str = WORKSPACE, env: Mapping[str, str] | None = None,
@@ -80,6 +84,8 @@ class BwrapExecutor:
                 args += ["--ro-bind", host, host]
         if self.trust.ca_bundle:
             args += ["--ro-bind", str(self.trust.ca_bundle), DEBIAN_BUNDLE]
+        if self.java_truststore:
+            args += ["--ro-bind", str(self.java_truststore), JAVA_TRUSTSTORE]
         args += ["--bind", str(self.workspace), WORKSPACE]
         for mount in sorted(mounts, key=lambda m: m.target.count("/")):
             args += [("--bind" if mount.writable else "--ro-bind"), str(self._host(mount)), self._target(mount)]
@@ -87,9 +93,16 @@ class BwrapExecutor:
         return args
 
     def environment(self, env: Mapping[str, str] | None = None) -> dict[str, str]:
-        """The whole environment of a sandboxed command (bwrap passes its own on unchanged)."""
-        return {"PATH": PATH, "HOME": HOME, "LANG": "C.UTF-8", "USER": "app", **self.trust.env(DEBIAN_BUNDLE),
+        """The whole environment of a sandboxed command (bwrap passes its own on unchanged).
+
+        The caller's PATH goes in front of the build root's; its other variables win.
+        """
+        java = JAVA_TRUSTSTORE if self.java_truststore else None
+        full = {"PATH": PATH, "HOME": HOME, "LANG": "C.UTF-8", "USER": "app", **self.trust.env(DEBIAN_BUNDLE, java),
                 **(env or {})}  # fmt: skip
+        if env and env.get("PATH"):
+            full["PATH"] = f"{env['PATH']}:{PATH}"
+        return full
 
     def _host(self, mount: Mount) -> Path:
         if not mount.host.exists():

@@ -21,6 +21,8 @@ from builder.errors import BuildError
 DEBIAN_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 CA_VARIABLES = ("NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "GIT_SSL_CAINFO", "PIP_CERT", "REQUESTS_CA_BUNDLE",
                 "CURL_CA_BUNDLE")  # fmt: skip
+SYSTEM_BUNDLES = (DEBIAN_BUNDLE, "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/ca-bundle.pem")
+"""Where Debian/Ubuntu/Alpine, Fedora/RHEL and openSUSE keep the system's (and a company's added) CAs."""
 JAVA_TRUSTSTORE_PASSWORD = "changeit"  # the JDK's own default; a truststore holds no secrets
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "no_proxy",
                    "all_proxy")  # fmt: skip
@@ -35,11 +37,14 @@ class HostTrust:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> HostTrust:
-        """$SSL_CERT_FILE if it names a file, else Debian's bundle if the host has one; and the proxy variables."""
+        """$SSL_CERT_FILE if it names a file, else the host's system bundle if it has one; and the proxy variables.
+
+        The path is made absolute: host commands run in the workspace, not where dockless started.
+        """
         bundle = None
-        for candidate in (env.get("SSL_CERT_FILE", ""), DEBIAN_BUNDLE):
+        for candidate in (env.get("SSL_CERT_FILE", ""), *SYSTEM_BUNDLES):
             if candidate and Path(candidate).is_file():
-                bundle = Path(candidate)
+                bundle = Path(candidate).absolute()
                 break
         return cls(bundle, {name: env[name] for name in PROXY_VARIABLES if env.get(name)})
 

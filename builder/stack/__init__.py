@@ -5,6 +5,7 @@
     image = default_run_image(cache_root, archive, ctx)               # the same, made once and cached
     rootfs = default_build_root(cache_root, archive)                  # a directory for the build sandbox
     layer = package_layer(archive, ["libvips42t64"], store=store, base=image)   # more packages, on top
+    rootfs = extend.extend_build_root(cache_root, archive, rootfs, ["jq"], log=log)  # build packages, cached
 
 Packages are unpacked without running their scripts; configure.py does what the scripts
 would have done that matters in a container.

@@ -60,8 +60,12 @@ class Setup:
     """Create empty /etc/resolv.conf and /etc/hosts (a sandbox binds the host's over them)."""
 
 
-def configure(sink: Sink, installed: Sequence[Installed], setup: Setup = Setup()) -> None:
-    """Apply every script effect for the packages in `installed` to `sink`."""
+def configure(sink: Sink, installed: Sequence[Installed], setup: Setup = Setup(), *, base_status: str = "") -> None:
+    """Apply every script effect for the packages in `installed` to `sink`.
+
+    `base_status`: the dpkg status of a configured tree `installed` were added to
+    (see `builder.stack.extend`); its packages stay in the rewritten status file.
+    """
     names = {item.package.name for item in installed}
     if "base-files" in names:
         _base_files(sink)
@@ -84,7 +88,7 @@ def configure(sink: Sink, installed: Sequence[Installed], setup: Setup = Setup()
         for path in ("etc/resolv.conf", "etc/hosts"):
             if sink.kind(path) is None:
                 sink.add(Entry(path, data=b""))
-    write_dpkg_status(sink, installed)
+    write_dpkg_status(sink, installed, base_status)
 
 
 def _base_files(sink: Sink) -> None:

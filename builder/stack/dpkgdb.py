@@ -20,10 +20,17 @@ from .unpack import Installed, usr_path
 DPKG = "var/lib/dpkg"
 
 
-def write_dpkg_status(sink: Sink, installed: Sequence[Installed]) -> None:
-    """/var/lib/dpkg/status and the info files for every package, as dpkg leaves them."""
+def write_dpkg_status(sink: Sink, installed: Sequence[Installed], base_status: str = "") -> None:
+    """/var/lib/dpkg/status and the info files for every package, as dpkg leaves them.
+
+    `base_status` is the status file of a tree the packages were added to (an
+    extended build root): its paragraphs stay, in the same name order, and only
+    the new packages get info files (the base's are already there).
+    """
     ordered = sorted(installed, key=lambda item: item.package.name)
-    status = "\n".join(status_paragraph(item, sink) for item in ordered)
+    paragraphs = status_paragraphs(base_status)
+    paragraphs.update((item.package.name, status_paragraph(item, sink)) for item in ordered)
+    status = "\n".join(paragraphs[name] for name in sorted(paragraphs))
     sink.add(Entry(f"{DPKG}/status", data=status.encode()))
     sink.add(Entry(f"{DPKG}/available", data=b""))
     _write_info(sink, ordered)
@@ -46,6 +53,16 @@ def status_paragraph(item: Installed, sink: Sink) -> str:
         out.append("Conffiles:")
         out += [f" {path} {digest}" for path, digest in present]
     return "\n".join(out) + "\n"
+
+
+def status_paragraphs(status: str) -> dict[str, str]:
+    """Package name → its paragraph (ending in one newline), from a status file's text."""
+    found: dict[str, str] = {}
+    for block in status.split("\n\n"):
+        block = block.strip("\n")
+        if block.startswith("Package: "):
+            found[block.split("\n", 1)[0][len("Package: "):].strip()] = block + "\n"
+    return found
 
 
 def _write_info(sink: Sink, installed: Sequence[Installed]) -> None:

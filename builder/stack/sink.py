@@ -7,6 +7,7 @@ the same code sets up a run image layer and the build root filesystem.
 
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
 import shutil
@@ -93,26 +94,70 @@ class DirSink:
     Owners are not kept (everything belongs to whoever runs dockless, so a non-root user
     can build and delete it); setuid/setgid bits are dropped; directories stay writable
     by their owner so the cache can always be removed.
+
+    Paths resolve as in a chroot: a symlink met on the way (`var/run` → `/run`) is
+    followed inside `root`, never out to the host's own `/run`. An existing file is
+    unlinked before its replacement is written, never written in place, so a tree that
+    starts as a hard-link copy of another (`builder.stack.extend`) never changes the
+    original.
     """
 
     def __init__(self, root: Path) -> None:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
+        self._dirs: dict[str, Path] = {}  # resolved parent directories; cleared when links change
 
     def _host(self, path: str) -> Path:
-        return self.root / path
+        """Where `path` is on the host: its parent resolved inside the root, its last component as is."""
+        parent, _, name = path.strip("/").rpartition("/")
+        return (self._resolve(parent) if parent else self.root) / name
+
+    def _resolve(self, path: str) -> Path:
+        """`path` with every symlink followed inside the root (absolute targets start from the root)."""
+        found = self._dirs.get(path)
+        if found is not None:
+            return found
+        todo = [p for p in path.split("/") if p not in ("", ".")]
+        done: list[str] = []
+        hops = 0
+        while todo:
+            part = todo.pop(0)
+            if part == "..":
+                if done:
+                    done.pop()
+                continue
+            here = self.root.joinpath(*done, part)
+            if not here.is_symlink():
+                done.append(part)
+                continue
+            hops += 1
+            if hops > 40:
+                raise OSError(errno.ELOOP, "too many levels of symbolic links", str(self.root / path))
+            target = os.readlink(here)
+            if target.startswith("/"):
+                done = []
+            todo = [p for p in target.split("/") if p not in ("", ".")] + todo
+        self._dirs[path] = found = self.root.joinpath(*done)
+        return found
 
     def add(self, entry: Entry) -> None:
         host = self._host(entry.path)
         host.parent.mkdir(parents=True, exist_ok=True)
         if entry.kind == "dir":
-            if not host.is_dir() or host.is_symlink():
+            if host.is_symlink() and self._resolve(entry.path).is_dir():
+                return  # dpkg keeps a symlink to a directory where a package ships the directory
+            if host.is_symlink() or (host.exists() and not host.is_dir()):
+                self._forget(host)
+            if not host.is_dir():
                 host.mkdir()
             os.chmod(host, (entry.mode & 0o1777) | 0o700)
             return
+        if host.is_dir() and not host.is_symlink():
+            raise IsADirectoryError(errno.EISDIR, "a directory is in the way", str(host))
         if host.is_symlink() or host.exists():
-            host.unlink()
+            self._forget(host)
         if entry.kind == "symlink":
+            self._dirs.clear()
             os.symlink(entry.link, host)
         elif entry.kind == "hardlink":
             os.link(self._host(entry.link), host)
@@ -136,13 +181,20 @@ class DirSink:
         return self._host(path).read_bytes()
 
     def files_under(self, prefix: str) -> list[str]:
-        return list(self._walk(prefix.rstrip("/")))
+        return list(self._walk(prefix.strip("/")))
 
     def remove_dir(self, path: str) -> None:
         shutil.rmtree(self._host(path))
+        self._dirs.clear()
+
+    def _forget(self, host: Path) -> None:
+        """Unlink what is at `host` (a hard link's other names keep their bytes)."""
+        if host.is_symlink():
+            self._dirs.clear()
+        host.unlink()
 
     def _walk(self, prefix: str) -> Iterator[str]:
-        for dirpath, _, filenames in os.walk(self._host(prefix)):
+        for dirpath, _, filenames in os.walk(self._resolve(prefix)):
             rel = os.path.relpath(dirpath, self.root)
             for name in filenames:
                 if not os.path.islink(os.path.join(dirpath, name)):

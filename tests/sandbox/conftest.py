@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from builder.stack import default_build_root, open_archive
-
 from .npmdist import fetch_package
+from .stackroot import session_build_root, session_stack_cache
 
 NODE_MAJOR = "22"
 
 
 @pytest.fixture(scope="session")
 def stack_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One dockless cache for the session's stacks, so the .debs are downloaded once."""
-    return tmp_path_factory.mktemp("stack-cache")
+    """One dockless cache for the session's stacks (shared with tests/stack), so the .debs are downloaded once."""
+    return session_stack_cache(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
-def build_root(stack_cache: Path) -> Iterator[Path]:
+def build_root(stack_cache: Path) -> Path:
     """The trixie build root filesystem (about 125 MB of .debs, unpacked once)."""
-    with httpx.Client(timeout=120) as client:
-        yield default_build_root(stack_cache, open_archive(stack_cache, client))
+    return session_build_root(stack_cache)
 
 
 @pytest.fixture(scope="session")
