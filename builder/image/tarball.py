@@ -14,7 +14,7 @@ import posixpath
 import stat
 import tarfile
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO, Literal
 
@@ -134,6 +134,33 @@ def scan_dir(root: Path, prefix: str = "", uid: int = 0, gid: int = 0,
     return out
 
 
+def _anchor_hardlinks(entries: list[Entry]) -> list[Entry]:
+    """Make the first path of each hard-link group (in stream order) the file, the others links to it.
+
+    scan_dir records the first inode it walks into as the file, but it walks a
+    directory's files before its sub-directories while the stream is sorted by
+    full path, so `Release/obj/x.a` (a link) can sort before `Release/x.a` (the
+    file) — node-gyp leaves such pairs. tar must see the file first.
+    """
+    position = {e.path: i for i, e in enumerate(entries)}
+    groups: dict[int, list[int]] = {}
+    for i, e in enumerate(entries):
+        if e.kind == "hardlink":
+            j = position.get(clean_path(e.link))
+            if j is not None and entries[j].kind == "file":
+                groups.setdefault(j, []).append(i)
+    out = list(entries)
+    for file_index, links in groups.items():
+        first = min(file_index, *links)
+        if first == file_index:
+            continue
+        original = entries[file_index]
+        out[first] = replace(out[first], kind="file", source=original.source, data=original.data, link="")
+        for i in sorted({file_index, *links} - {first}):
+            out[i] = replace(out[i], kind="hardlink", source=None, data=None, link=out[first].path)
+    return out
+
+
 def _hardlinks_first(entries: list[Entry]) -> None:
     """A hard link must follow its target in the stream; sorting can break that."""
     position = {e.path: i for i, e in enumerate(entries)}
@@ -169,7 +196,7 @@ def _tarinfo(e: Entry, mtime: int) -> tarfile.TarInfo:
 
 def write_tar(entries: Iterable[Entry], out: BinaryIO, epoch: int = DEFAULT_EPOCH) -> None:
     """Write `entries` (parents added, sorted) as one reproducible tar stream."""
-    ordered = with_parents(entries)
+    ordered = _anchor_hardlinks(with_parents(entries))
     _hardlinks_first(ordered)
     # typeshed's tarfile.open() overloads omit copybufsize, which open() passes on to TarFile
     # Plain "w" mode writes file data straight to `out` (no seek needed, only tell());

@@ -144,17 +144,18 @@ def test_detect_explains_pass_and_fail(publish, build_cache: Path) -> None:  # t
     run = dockless("detect", url, "--json", cache_dir=build_cache)
     assert run.code == 0, run.stderr
     report = json.loads(run.stdout)
-    assert report["chosen"] == "nodejs"
-    node = report["detectors"][0]
-    assert node["passed"] and node["requires"]["node"] == ">=18"
-    assert node["requires"]["package_manager"] == "npm"
+    assert report["group"] == ["nodejs"]
+    node = report["groups"][0]["buildpacks"][0]
+    assert node["passed"] and node["provides"] == ["node"]
+    plan = {r["name"]: r["metadata"] for r in node["requires"]}
+    assert plan["node"]["node"] == ">=18" and plan["node"]["package_manager"] == "npm"
     human = dockless("detect", url, cache_dir=build_cache)
-    assert human.stdout.startswith("pass  nodejs")
+    assert human.stdout.startswith("pass  group 1: nodejs")
 
     _, empty = publish("no-such-example", {"README.md": "just docs\n"})
     none = dockless("detect", empty, cache_dir=build_cache)
-    assert_clean_error(none, 4, "no buildpack matched")
-    assert "fail  nodejs" in none.stdout and "package.json" in none.stdout
+    assert_clean_error(none, 4, "no buildpack group matched")
+    assert "fail  group 1: nodejs" in none.stdout and "package.json" in none.stdout
 
 
 BAD = {
@@ -162,7 +163,7 @@ BAD = {
     "impossible engines.node": ({"package.json": '{"name":"x","engines":{"node":">=99"}}', "index.js": ""}, 5, "nearest"),
     "failing npm install": ({"package.json": '{"name":"x","dependencies":{"dockless-no-such-package-zz9":"1.0.0"}}',
                              "index.js": ""}, 5, "npm"),
-    "nothing to detect": ({"main.py": "print('hi')\n"}, 4, "no buildpack matched"),
+    "nothing to detect": ({"main.py": "print('hi')\n"}, 4, "no buildpack group matched"),
 }
 
 

@@ -160,4 +160,25 @@ def test_write_tar_adds_parents_and_orders_hardlinks(tmp_path: Path) -> None:
     with tarfile.open(fileobj=buf) as t:
         assert [m.name for m in t.getmembers()] == ["a", "a/b", "a/b/c.txt", "a/z.txt"]
     with pytest.raises(UsageError, match="hard link"):
-        write_tar([Entry("a.txt", "hardlink", link="z.txt"), Entry("z.txt", data=b"")], io.BytesIO())
+        write_tar([Entry("a.txt", "hardlink", link="missing.txt"), Entry("z.txt", data=b"")], io.BytesIO())
+
+
+def test_a_hard_link_that_sorts_before_its_file_becomes_the_file(tmp_path: Path) -> None:
+    """node-gyp leaves build/Release/x.a hard-linked as build/Release/obj.target/deps/x.a: scan_dir meets
+    the shallower path first, the sorted stream the deeper one; tar needs the file before its links."""
+    release = tmp_path / "build" / "Release"
+    (release / "obj.target" / "deps").mkdir(parents=True)
+    (release / "x.a").write_bytes(b"static library")
+    os.link(release / "x.a", release / "obj.target" / "deps" / "x.a")
+    os.link(release / "x.a", release / "y.a")
+    buf = io.BytesIO()
+    write_tar(scan_dir(tmp_path), buf)
+    buf.seek(0)
+    with tarfile.open(fileobj=buf) as t:
+        members = {m.name: m for m in t.getmembers()}
+        first = members["build/Release/obj.target/deps/x.a"]
+        assert first.isfile() and t.extractfile(first).read() == b"static library"  # type: ignore[union-attr]
+        for other in ("build/Release/x.a", "build/Release/y.a"):
+            assert members[other].islnk() and members[other].linkname == "build/Release/obj.target/deps/x.a"
+        t.extractall(tmp_path / "out", filter="data")
+    assert (tmp_path / "out/build/Release/y.a").read_bytes() == b"static library"
