@@ -16,11 +16,15 @@ Two things matter when the image runs:
     node server.js              -> [node, "server.js"]                                   (+ ARGS)
     node app.js --port $PORT    -> [sh, "-c", 'exec node app.js --port $PORT "$@"', "sh"]
     NODE_OPTIONS=x node app.js  -> [sh, "-c", 'NODE_OPTIONS=x exec node app.js "$@"', "sh"]
-    node a.js && node b.js      -> [sh, "-c", "node a.js && node b.js", "sh"]
+    node a.js && node b.js      -> [sh, "-c", 'node a.js && exec node b.js "$@"', "sh"]
+    node a.js || node b.js      -> [sh, "-c", "node a.js || node b.js", "sh"]
 
-A compound script (`&&`, `;`, pipes, subshells) has no single app to hand the
-arguments to: they are available to it as `"$@"` (write `node b.js "$@"` in the
-Procfile to forward them) but are not forwarded automatically. A trailing `#`
+A sequence of simple commands joined by `&&` or `;` (`node migrate.js && node
+server.js`, `cd src && node app.js`) exec's its last command with `"$@"`, so the
+app is still PID 1 and gets the arguments, as Heroku-style Procfiles expect.
+Any other compound script (`||`, pipes, subshells, background jobs) has no
+single app to hand the arguments to: they are available to it as `"$@"`
+(write `node b.js "$@"` to forward them) but are not forwarded automatically. A trailing `#`
 comment is dropped from a one-command script, so it cannot swallow `"$@"`.
 """
 
@@ -51,12 +55,24 @@ def command_argv(command: str, *, aliases: Mapping[str, str] | None = None) -> l
     command = _drop_comment(command.strip())
     if not command:
         raise BuildError("the start command is empty", "put a command after 'web:' in the Procfile")
-    if _CONTROL.search(command):
+    sequence = _split_sequence(command) if _CONTROL.search(command) else ([], command)
+    if sequence is None:
         return [SHELL, "-c", command, ARGV0]
+    head, last = sequence
+    if head:
+        if last.split(None, 1)[0] == "exec":  # already exec'd as written: leave it so
+            exec_last = last
+        else:
+            tail = command_argv(last)
+            exec_last = tail[2] if tail[:2] == [SHELL, "-c"] else f'exec {shlex.join(tail)} "$@"'
+        joined = "".join(part + ("; " if sep == ";" else " && ") for part, sep in head)
+        return [SHELL, "-c", joined + exec_last, ARGV0]
     try:
         words = shlex.split(command)
     except ValueError:  # unbalanced quotes: let the shell report it at start
         return [SHELL, "-c", command, ARGV0]
+    if words[0] == "exec" and len(words) > 1:  # `exec node x`: the same process, exec'd by us
+        return command_argv(_after_words(command, 1), aliases=aliases)
     assignments = 0
     while assignments < len(words) and _ASSIGNMENT.match(words[assignments]):
         assignments += 1
@@ -66,7 +82,41 @@ def command_argv(command: str, *, aliases: Mapping[str, str] | None = None) -> l
         return [SHELL, "-c", command, ARGV0]
     rest = _after_words(command, assignments)
     prefix = command[: len(command) - len(rest)].strip()
-    return [SHELL, "-c", f'{prefix} exec {rest} "$@"'.strip(), ARGV0]
+    forward = "" if "$@" in rest or "$*" in rest else ' "$@"'  # the command passes them on itself
+    return [SHELL, "-c", f"{prefix} exec {rest}{forward}".strip(), ARGV0]
+
+
+def _split_sequence(command: str) -> tuple[list[tuple[str, str]], str] | None:
+    """`a && b ; c` as ([("a", "&&"), ("b", ";")], "c") when the script is only simple commands joined by
+    `&&` or `;` (outside quotes), so that its last command can be exec'd; else None."""
+    parts: list[tuple[str, str]] = []
+    start, i, quote = 0, 0, ""
+    while i < len(command):
+        ch = command[i]
+        if quote:
+            if ch == "\\" and quote == '"':
+                i += 2
+                continue
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "\\":
+            i += 2
+            continue
+        elif command.startswith("&&", i) or ch == ";":
+            sep = "&&" if ch == "&" else ";"
+            parts.append((command[start:i].strip(), sep))
+            i += len(sep)
+            start = i
+            continue
+        elif ch in "|&()`\n" or command.startswith("$(", i):
+            return None
+        i += 1
+    last = command[start:].strip()
+    if quote or not last or any(not part for part, _ in parts):
+        return None
+    return parts, last
 
 
 def make_processes(commands: Mapping[str, str], *, default: str = "web",

@@ -76,13 +76,13 @@ def check(processes: Sequence[Process], *, workspace: Path, node_modules: Path |
     """
     roots: list[tuple[str, Path | None]] = [(f"{WORKSPACE}/node_modules", node_modules), (WORKSPACE, workspace)]
     for process in processes:
-        for words in _commands(process):
+        for words, cwd in _commands(process):
             if words[0] in PACKAGE_MANAGERS or posixpath.basename(words[0]) in PACKAGE_MANAGERS:
                 raise BuildError(f"process '{process.type}' cannot start: it runs {words[0]}, which is not in the "
                                  "image", f"{words[0]} is a build tool and does not ship; start the app with node "
                                  "directly (e.g. 'web: node server.js')")
-            if words[0] in ("node", node):
-                _check_entry(process, words[1:], roots)
+            if words[0] in ("node", node) and cwd is not None:
+                _check_entry(process, words[1:], roots, cwd)
     default = next((p for p in processes if p.default), processes[0] if processes else None)
     if default is not None:
         for where, directory in ((f"{WORKSPACE}/node_modules", node_modules), (WORKSPACE, workspace)):
@@ -90,15 +90,17 @@ def check(processes: Sequence[Process], *, workspace: Path, node_modules: Path |
                 _check_native(default, directory, where, arch)
 
 
-def _commands(process: Process) -> Iterator[list[str]]:
-    """Each simple command a process runs, as words (assignments and `exec` dropped)."""
+def _commands(process: Process) -> Iterator[tuple[list[str], str | None]]:
+    """Each simple command a process runs, as words (assignments and `exec` dropped), with the directory it
+    runs in: the process's working directory, moved by a `cd DIR` before it (None once that is unknowable)."""
     argv = list(process.command)
+    cwd: str | None = process.working_dir
     if len(argv) >= 3 and argv[0] in SHELLS and argv[1] == "-c":
         pieces = [p for p in _SPLIT.split(argv[2].replace("{", " ").replace("}", " ")) if p.strip()]
     else:
         pieces = []
         if argv:
-            yield argv
+            yield argv, cwd
     for piece in pieces:
         if "$(" in piece or "`" in piece:
             continue
@@ -108,8 +110,11 @@ def _commands(process: Process) -> Iterator[list[str]]:
             continue
         while words and (_ASSIGNMENT.match(words[0]) or words[0] in ("exec", "export")):
             words.pop(0)
-        if words:
-            yield words
+        if words and words[0] == "cd":
+            static = len(words) == 2 and not _DYNAMIC.search(words[1]) and not words[1].startswith("~")
+            cwd = posixpath.normpath(posixpath.join(cwd, words[1])) if static and cwd is not None else None
+        elif words:
+            yield words, cwd
 
 
 def _entry(args: Sequence[str]) -> str | None:
@@ -130,17 +135,17 @@ def _entry(args: Sequence[str]) -> str | None:
     return None
 
 
-def _check_entry(process: Process, args: Sequence[str], roots: list[tuple[str, Path | None]]) -> None:
+def _check_entry(process: Process, args: Sequence[str], roots: list[tuple[str, Path | None]], cwd: str) -> None:
     entry = _entry(args)
     if entry is None or _DYNAMIC.search(entry) or entry == '"$@"':
         return
-    target = posixpath.normpath(posixpath.join(process.working_dir, entry))
+    target = posixpath.normpath(posixpath.join(cwd, entry))
     host = _host(target, roots)
     if host is None:
         return  # outside the app (e.g. /layers/…): the generic check's business
     if _resolve(host) is None:
         raise BuildError(f"process '{process.type}' cannot start: node's entry '{entry}' is not in the built app "
-                         f"(no {entry}, {entry}.js or {entry}/index.js in {process.working_dir})",
+                         f"(no {entry}, {entry}.js or {entry}/index.js in {cwd})",
                          "fix the path in the start command, or make the build write it "
                          "(scripts.build, heroku-postbuild or gcp-build runs after the install)")
 

@@ -29,8 +29,13 @@ SH = [SHELL, "-c"]
     ("A=1 B='x y' node app.js", [*SH, "A=1 B='x y' exec node app.js \"$@\"", "sh"]),
     ("node app.js $FLAGS # start it", [*SH, 'exec node app.js $FLAGS "$@"', "sh"]),
     ("node app.js # no shell needed", ["node", "app.js"]),
-    ("node a.js && node b.js", [*SH, "node a.js && node b.js", "sh"]),
-    ("node a.js; node b.js # c", [*SH, "node a.js; node b.js", "sh"]),
+    ("node a.js && node b.js", [*SH, 'node a.js && exec node b.js "$@"', "sh"]),
+    ("cd src; PORT=1 node a.js", [*SH, 'cd src; PORT=1 exec node a.js "$@"', "sh"]),
+    ("node a.js || node b.js", [*SH, "node a.js || node b.js", "sh"]),
+    ("echo 'a && b' | cat", [*SH, "echo 'a && b' | cat", "sh"]),
+    ('exec node x.js "$@"', [*SH, 'exec node x.js "$@"', "sh"]),
+    ("exec node x.js", ["node", "x.js"]),
+    ("node a.js; node b.js # c", [*SH, 'node a.js; exec node b.js "$@"', "sh"]),
     ("node a.js 2>&1", [*SH, "node a.js 2>&1", "sh"]),
     ("(cd dist && node app.js)", [*SH, "(cd dist && node app.js)", "sh"]),
     ("A=1", [*SH, "A=1", "sh"]),
@@ -105,6 +110,11 @@ def test_without_run_arguments_the_command_runs_as_written(app: Path) -> None:
     assert run(command_argv(f"{PY} show.py --port $PORT"), [], app) == (["--port", "8080"], True)
 
 
-def test_a_compound_command_gets_them_as_positional_parameters_only(app: Path) -> None:
-    assert run(command_argv(f"true && {PY} show.py x"), ["--a=1"], app)[0] == ["x"]  # not forwarded
-    assert run(command_argv(f'true && {PY} show.py x "$@"'), ["--a=1", "--b=2"], app)[0] == ["x", "--a=1", "--b=2"]
+def test_a_sequence_execs_its_last_command_with_them(app: Path) -> None:
+    assert run(command_argv(f"true && {PY} show.py x"), ["--a=1"], app) == (["x", "--a=1"], True)
+    assert run(command_argv(f"cd . ; {PY} show.py x"), [], app) == (["x"], True)
+
+
+def test_other_compound_commands_get_them_as_positional_parameters_only(app: Path) -> None:
+    assert run(command_argv(f"false || {PY} show.py x"), ["--a=1"], app)[0] == ["x"]  # not forwarded
+    assert run(command_argv(f'false || {PY} show.py x "$@"'), ["--a=1", "--b=2"], app)[0] == ["x", "--a=1", "--b=2"]

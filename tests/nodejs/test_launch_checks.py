@@ -166,3 +166,12 @@ def test_stub_text_and_wrong_arch_native_modules_fail(tmp_path: Path, content: b
 ])
 def test_which_prebuilds_count_on_linux_amd64(path: str, loadable: bool) -> None:
     assert loadable_here(path, "amd64") is loadable
+
+
+def test_a_cd_before_node_moves_where_the_target_is_looked_up(tmp_path: Path) -> None:
+    """A Heroku-style `web: cd src && node adapter.js` is valid: the entry is src/adapter.js."""
+    write(tmp_path / "src" / "adapter.js", "")
+    run_check(tmp_path, "cd src && node adapter.js --mode=shell")
+    run_check(tmp_path, "cd $APP_DIR && node anything.js")  # a directory only known at run time: not judged
+    with pytest.raises(BuildError, match=r"node's entry 'missing.js' is not in the built app .* in /workspace/src\)"):
+        run_check(tmp_path, "cd src && node missing.js")

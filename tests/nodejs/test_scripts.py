@@ -93,7 +93,7 @@ def test_procfile_and_detected_start_become_node_processes(tmp_path: Path) -> No
                                              "npm start", PACKAGE, manager="npm", workspace=tmp_path)
     launch = {p.type: list(p.command) for p in processes(procfile, start)}
     assert launch["web"][:2] == ["/bin/sh", "-c"] and launch["web"][2].endswith('exec node server.js "$@"')
-    assert launch["worker"][2] == "node a.js && node b.js"
+    assert launch["worker"][2] == 'node a.js && exec node b.js "$@"'
     assert any("'npm start' runs scripts.start after scripts.prestart" in n for n in notes)
     # scripts.start as the detected start command runs the way `npm start` would: with prestart
     _, start, _ = launch_commands({}, "scripts.start", "node server.js", PACKAGE, manager="npm", workspace=tmp_path)
