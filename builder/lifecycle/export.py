@@ -8,6 +8,8 @@ uploads only the last layer. All layers go through the one reproducible tar writ
 from __future__ import annotations
 
 import json
+import re
+import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -27,6 +29,7 @@ from builder.lifecycle.env import apply_all, layer_dirs_env
 from builder.lifecycle.sbom import SBOM_LABEL, SBOM_PATH, cyclonedx, debian_components
 
 DEFAULT_PORT = "8080"
+_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # CNB process types
 
 
 @dataclass(frozen=True)
@@ -75,9 +78,29 @@ def launch_env(base_env: Iterable[str], group: GroupResult) -> dict[str, str]:
     changes: list[Mapping[str, str]] = []
     for owned in group.launch_layers:
         changes += [layer_dirs_env(owned.layer.path, owned.layer.target), owned.layer.launch_env]
-    out = apply_all(env, [*changes, *group.launch_env])
+    out = apply_all(env, [*changes, *group.launch_env, {"PATH.append": PROCESS_DIR, "PATH.delim": ":"}])
     out.setdefault("PORT", DEFAULT_PORT)
     return {"PATH": out.pop("PATH"), **dict(sorted(out.items()))}
+
+
+PROCESS_DIR = "/cnb/process"
+
+
+def process_entries(processes: Iterable[Process]) -> list[Entry]:
+    """`/cnb/process/<type>`: one executable per process, as the CNB lifecycle provides, so a process other
+    than the default runs with `docker run --entrypoint <type> IMAGE` (or `command: [<type>]` in Kubernetes).
+
+    Each is a two-line sh script that moves to the working directory and exec's the process with its args,
+    then the container's arguments: the process is PID 1, as the default one is.
+    """
+    entries = []
+    for process in processes:
+        if not _TYPE.match(process.type):
+            continue  # not a safe file name; still listed in io.buildpacks.build.metadata
+        argv = shlex.join([*process.command, *process.args])
+        script = f'#!/bin/sh\ncd {shlex.quote(process.working_dir)} && exec {argv} "$@"\n'
+        entries.append(Entry(f"{PROCESS_DIR.lstrip('/')}/{process.type}", data=script.encode(), mode=0o755))
+    return entries
 
 
 def default_process(processes: Iterable[Process]) -> Process | None:
@@ -90,7 +113,8 @@ def export(run_image: Image, group: GroupResult, workspace: Path, *, never_ship:
            codec: Codec = Codec(), memo: LayerMemo | None = None,
            package_layers: Sequence[ExportedLayer] = ()) -> tuple[Image, list[ExportedLayer]]:
     """The image: run image, `package_layers` (Debian packages buildpacks asked for at launch), the
-    launch layers in group order, the SBOM, then the app; and the config that starts the default process."""
+    launch layers in group order, the SBOM, /cnb/process/<type> for every process, then the app; and the
+    config that starts the default process."""
     exported: list[ExportedLayer] = list(package_layers)
     for owned in group.launch_layers:
         exported.append(ExportedLayer(owned.layer.name, _launch_layer(owned.layer, store, codec, epoch, memo)))
@@ -98,6 +122,9 @@ def export(run_image: Image, group: GroupResult, workspace: Path, *, never_ship:
     sbom = cyclonedx([*debian_components(labels_of_base), *group.components])
     exported.append(ExportedLayer("sbom", layer_from_entries(
         [Entry(SBOM_PATH, data=sbom, mode=0o644)], store, codec=codec, epoch=epoch)))
+    if group.processes:
+        exported.append(ExportedLayer("processes", layer_from_entries(
+            process_entries(group.processes), store, codec=codec, epoch=epoch)))
     exported.append(ExportedLayer("app", layer_from_dir(
         workspace, store, prefix=WORKSPACE, uid=APP_UID, gid=APP_GID, exclude=frozenset(group.app_excludes),
         exclude_names=never_ship, codec=codec, epoch=epoch)))

@@ -40,3 +40,21 @@ def test_run_arguments_reach_the_default_process(  # type: ignore[no-untyped-def
 
     alone = json.loads(docker_run_output(image, docker_config=docker_config, timeout=120))
     assert alone == {"argv": own_args, "pid": 1}
+
+
+def test_every_process_type_runs_by_name_as_pid_1(  # type: ignore[no-untyped-def]
+        publish, registry: Registry, docker_config: Path, build_cache: Path, repo_name: str,
+        docker_engine: object) -> None:
+    """Not only the default: `docker run --entrypoint worker IMAGE ARGS` runs the Procfile's worker (CNB /cnb/process)."""
+    procfile = "web: node server.js --role=web\r\nworker: cd lib && node ../server.js --role=worker\r\n"
+    _, url = publish("nodejs-plain-procs", {"server.js": SHOW, "lib/.keep": "", "Procfile": procfile})
+    run = dockless("build", url, "--image", f"{registry.host}/{repo_name}:v1",
+                   docker_config=docker_config, cache_dir=build_cache)
+    assert run.code == 0, run.stderr
+    image = run.last_line
+    worker = json.loads(docker_run_output(image, "--x=1", extra_args=("--entrypoint", "worker"),
+                                          docker_config=docker_config, timeout=120))
+    assert worker == {"argv": ["--role=worker", "--x=1"], "pid": 1}
+    web = json.loads(docker_run_output(image, extra_args=("--entrypoint", "/cnb/process/web"),
+                                       docker_config=docker_config, timeout=120))
+    assert web == {"argv": ["--role=web"], "pid": 1}

@@ -26,7 +26,7 @@ from builder.lifecycle.contract import (
     Process,
 )
 from builder.lifecycle.detect import Selected
-from builder.lifecycle.export import launch_env
+from builder.lifecycle.export import launch_env, process_entries
 from builder.lifecycle.launchcheck import ImageFiles, check_launch, script_command
 from builder.lifecycle.layercache import DirLayerCache
 from builder.sandbox import select_executor
@@ -96,7 +96,16 @@ def test_a_build_layer_is_on_the_path_of_later_buildpacks_with_its_env(tmp_path:
     assert procs["web"].command == ["/bin/cat", "/layers/app/out/greeting.txt"] and procs["web"].default
     assert not procs["worker"].default
     env = launch_env(["PATH=/usr/bin:/bin"], result)
-    assert env["PATH"] == "/layers/app/out:/usr/bin:/bin" and env["FROM_TOOL"] == "1" and env["PORT"] == "8080"
+    assert env["PATH"] == "/layers/app/out:/usr/bin:/bin:/cnb/process" and env["FROM_TOOL"] == "1"
+    assert env["PORT"] == "8080"
+
+
+def test_each_process_gets_an_executable_under_cnb_process(tmp_path: Path) -> None:
+    scripts = {e.path: e.data for e in process_entries([
+        Process("web", ["/bin/cat", "a b.txt"], args=["--x"], working_dir="/workspace/app"),
+        Process("bad/type", ["/bin/true"]),
+    ])}
+    assert scripts == {"cnb/process/web": b"#!/bin/sh\ncd /workspace/app && exec /bin/cat 'a b.txt' --x \"$@\"\n"}
 
 
 def test_the_build_layer_is_not_visible_to_the_buildpack_that_made_it(tmp_path: Path) -> None:
