@@ -83,7 +83,9 @@ class NodeDetector:
         requires: dict[str, str] = {}
         reasons = [found]
         reasons.append(_node_version(workspace, package or {}, env, requires))
-        reasons.append(_package_manager(workspace, package or {}, requires))
+        manager = _package_manager(workspace, package or {}, requires)
+        if package is not None:  # a bare server.js installs nothing: no package manager to speak of
+            reasons.append(manager)
         scripts = _scripts(package or {})
         reasons += _build_steps(package or {}, scripts, env, requires)
         reasons.append(_start(workspace, package or {}, scripts, requires))

@@ -134,10 +134,15 @@ def require(result: DetectResult) -> tuple[Selected, ...]:
         raise UsageError(f"{first.buildpack}: {first.malformed}",
                          "fix the file; no other buildpack matched the source either "
                          "(dockless detect shows every group)")
-    why = "; ".join(
-        " + ".join(f"{m.id}{' (optional)' if m.optional else ''}: {' '.join(d.reasons) or 'no match'}"
-                   for m, d in c.members)
-        for c in result.candidates)
+    why = " | ".join(
+        (f"group {i}: " if len(result.candidates) > 1 else "")
+        + "; ".join(f"{m.id}{' (optional)' if m.optional else ''}: {_one_line(d.reasons)}" for m, d in c.members)
+        for i, c in enumerate(result.candidates, 1))
     raise DetectionError(f"no buildpack group matched the source ({why})",
                          "run 'dockless detect SOURCE' for every group and reason; use --subdir for monorepos, "
                          "or --buildpack to choose")
+
+
+def _one_line(reasons: Sequence[str]) -> str:
+    """A member's reasons as one readable clause: sentences joined by ', ', whitespace folded."""
+    return ", ".join(" ".join(r.split()) for r in reasons if r.strip()) or "no match"

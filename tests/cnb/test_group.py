@@ -61,7 +61,7 @@ def test_a_required_member_that_answers_100_fails_the_group_naming_it(tmp_path: 
     with pytest.raises(DetectionError) as caught:
         require(detected)
     assert caught.value.exit_code == 4
-    assert "examples/greeting-page: bin/detect did not pass (exit 100) no greeting.conf in the app" \
+    assert "examples/greeting-page: bin/detect did not pass (exit 100), no greeting.conf in the app" \
         in caught.value.message
 
 

@@ -82,5 +82,5 @@ def test_a_required_buildpack_whose_detect_answers_100_fails_the_build_with_exit
     (app / "greeting.conf").unlink()
     out = tmp_path / "out"
     run = dockless("build", str(app), "-b", TOOL, "-b", PAGE, "--image", f"oci:{out}", cache_dir=build_cache)
-    assert_clean_error(run, 4, "examples/greeting-page: bin/detect did not pass (exit 100) no greeting.conf in the app")
+    assert_clean_error(run, 4, "examples/greeting-page: bin/detect did not pass (exit 100), no greeting.conf in the app")
     assert not out.exists()
