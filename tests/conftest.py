@@ -19,6 +19,7 @@ from tests.infra.faultproxy import FaultProxy
 from tests.infra.gitdaemon import GitDaemon, running_git_daemon
 from tests.infra.oci import make_umoci_image
 from tests.infra.registry import Registry, running_registry
+from tests.infra.stackroot import session_build_root, session_stack_cache
 
 UMOCI_HELLO = "hello from umoci"
 UMOCI_HTTPD_BODY = "hello from busybox httpd\n"
@@ -35,6 +36,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if E2E_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def stack_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's one dockless cache of stacks: the .debs are downloaded and the build root unpacked once."""
+    return session_stack_cache(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def build_root(stack_cache: Path) -> Path:
+    """The built-in trixie build root filesystem, as `dockless build` makes it (about 125 MB of .debs)."""
+    return session_build_root(stack_cache)
 
 
 @pytest.fixture(scope="session")

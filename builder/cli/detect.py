@@ -67,9 +67,9 @@ def _print(detected: DetectResult, verbose: bool) -> None:
             for reason in detection.reasons:
                 result(f"            {reason}")
             if verbose:
-                for require in detection.requires:
-                    for key, value in require.metadata.items():
-                        result(f"            requires {require.name}.{key} = {value}")
+                for needed in detection.requires:
+                    for key, value in needed.metadata.items():
+                        result(f"            requires {needed.name}.{key} = {value}")
 
 
 def _executor(out: Output) -> Callable[[Path], Executor]:

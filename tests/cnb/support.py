@@ -6,13 +6,11 @@ import os
 import secrets
 from pathlib import Path
 
-import pytest
 
 from builder.lifecycle.cnb import CnbBuildpack
 from builder.lifecycle.contract import BuildContext, BuildpackPlan, DetectContext, Executor, Require
 from builder.lifecycle.layercache import DirLayerCache
 from builder.sandbox import select_executor
-from tests.sandbox.stackroot import session_stack_cache
 
 PASS_DETECT = "#!/bin/sh\nexit 0\n"
 EMPTY_BUILD = "#!/bin/sh\nexit 0\n"
@@ -34,11 +32,6 @@ def host_executor(workspace: Path, lines: list[str] | None = None) -> Executor:
     """The production host executor (select_executor, mode host), logging output lines to `lines`."""
     return select_executor(None, workspace, env=dict(os.environ), mode="host",
                            log=lines.append if lines is not None else None)
-
-
-def session_cache(factory: pytest.TempPathFactory) -> Path:
-    """The dockless cache of the session's stacks (tests/sandbox/stackroot.py), shared by the CNB tests."""
-    return session_stack_cache(factory)
 
 
 def sandbox_executor(build_root: Path, workspace: Path, lines: list[str] | None = None) -> Executor:

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.cnb.support import session_cache
 from tests.e2e.cli import assert_clean_error, dockless
 from tests.infra.docker_engine import run_container
 from tests.infra.registry import Registry
@@ -30,9 +29,9 @@ GROUP = ("-b", TOOL, "-b", "nodejs", "-b", PAGE)
 
 
 @pytest.fixture(scope="session")
-def build_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The session's stack cache (tests/sandbox/stackroot.py): one build root for every test that needs it."""
-    return session_cache(tmp_path_factory)
+def build_cache(stack_cache: Path) -> Path:
+    """The session's stack cache: one build root for every test that needs it."""
+    return stack_cache
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from buildpacks.nodejs.processes import NODE, SHELL, command_argv, needs_package_manager, processes
-from builder.errors import BuildError
 
 
 @pytest.mark.parametrize(("command", "argv"), [

@@ -7,21 +7,8 @@ from pathlib import Path
 import pytest
 
 from .npmdist import fetch_package
-from .stackroot import session_build_root, session_stack_cache
 
 NODE_MAJOR = "22"
-
-
-@pytest.fixture(scope="session")
-def stack_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One dockless cache for the session's stacks (shared with tests/stack), so the .debs are downloaded once."""
-    return session_stack_cache(tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def build_root(stack_cache: Path) -> Path:
-    """The trixie build root filesystem (about 125 MB of .debs, unpacked once)."""
-    return session_build_root(stack_cache)
 
 
 @pytest.fixture(scope="session")

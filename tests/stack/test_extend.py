@@ -1,6 +1,6 @@
 """Build packages from the real trixie archive: the build root extended once, cached, the base never changed.
 
-The base is the session's build root (tests/sandbox/stackroot.py); each test extends
+The base is the session's build root (the session fixture in tests/conftest.py); each test extends
 it into its own cache directory, so every extension here is made cold.
 """
 
@@ -27,20 +27,9 @@ from builder.stack import open_archive
 from builder.stack.debian import Archive
 from builder.stack.extend import extend_build_root, launch_package_layer
 from builder.stack.sink import DirSink
-from tests.sandbox.stackroot import session_build_root, session_stack_cache
 
 STATUS = "var/lib/dpkg/status"
 LIBS = "usr/lib/x86_64-linux-gnu"
-
-
-@pytest.fixture(scope="module")
-def stack_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return session_stack_cache(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def build_root(stack_cache: Path) -> Path:
-    return session_build_root(stack_cache)
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,6 @@ import os
 import tarfile
 from pathlib import Path
 
-import pytest
 
 from builder.context import Context
 from builder.image.blobs import BlobStore
@@ -40,7 +39,6 @@ from builder.lifecycle.services import default_services
 from builder.reference import LayoutRef
 from builder.sandbox import BwrapExecutor
 from builder.transport import write_image
-from tests.sandbox.stackroot import session_build_root, session_stack_cache
 
 STATUS = "var/lib/dpkg/status"
 
@@ -63,11 +61,6 @@ class JqBuildpack:
                                what="jq --version")  # fmt: skip
         self.seen = run.stdout.splitlines()
         return BuildResult(processes=[Process("web", ["jq", "--version"], default=True)])
-
-
-@pytest.fixture(scope="module")
-def build_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return session_build_root(session_stack_cache(tmp_path_factory))
 
 
 def test_a_buildpack_gets_jq_in_the_sandbox_and_ships_it_in_a_packages_layer(build_root: Path, tmp_path: Path) -> None:

@@ -1,9 +1,9 @@
-"""The trixie build root for tests, made once per pytest session whichever test directory asks first.
+"""The trixie build root for tests, made once per pytest session (fixtures `stack_cache`, `build_root`
+in tests/conftest.py; tests that start their own interpreter call these functions directly).
 
-A session fixture lives in one conftest, so tests/stack and tests/sandbox each define
-their own; both call these functions, which use one directory of the session's base
-temp dir. The stack cache is safe to share (stacks are made under a lock and renamed
-into place), so the .debs are downloaded and the build root unpacked once.
+One directory of the session's base temp dir holds it. The stack cache is safe to share
+(stacks are made under a lock and renamed into place), so the .debs are downloaded and
+the build root unpacked once.
 """
 
 from __future__ import annotations
