@@ -107,32 +107,53 @@ def run_container(image_ref: str, *, port: int | None = None, env: Mapping[str, 
     Waits (bounded) until the app answers, fails early with `docker logs` if the
     container exits or answers with an error status, and always removes it.
     """
+    return _serve(image_ref, port, env, docker_config, pull, extra_args, path, timeout, stop=False)[0]
+
+
+def serve_then_stop(image_ref: str, *, docker_config: Path | None = None, path: str = "/",
+                    timeout: float = 60) -> tuple[str, int]:
+    """Run a server image, wait for its answer at `path`, then `docker stop` it (SIGTERM, 30 s grace).
+
+    Returns the body and the container's exit code: 0 when the app ended on SIGTERM
+    itself, 137 when Docker had to kill it (SIGTERM never reached it).
+    """
+    return _serve(image_ref, None, None, docker_config, "missing", (), path, timeout, stop=True)
+
+
+def _serve(image_ref: str, port: int | None, env: Mapping[str, str] | None, docker_config: Path | None,
+           pull: str, extra_args: Sequence[str], path: str, timeout: float, *, stop: bool) -> tuple[str, int]:
     port = port if port is not None else free_port()
     name = "dockless-test-" + secrets.token_hex(6)
     full_env = {"PORT": str(port), **(env or {})}
     try:
         docker("run", "-d", "--name", name, "--network", "host", "--pull", pull,
                *_env_args(full_env), *extra_args, image_ref, docker_config=docker_config)
-        url = f"http://127.0.0.1:{port}{path}"
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with _OPENER.open(url, timeout=5) as resp:
-                    body: bytes = resp.read()
-                    return body.decode(errors="replace")
-            except urllib.error.HTTPError as err:
-                raise AssertionError(f"{url} answered {err.code}: {err.read()[:1000]!r}\n"
-                                     f"{_logs(name)}") from None
-            except OSError:
-                pass
-            if not _running(name):
-                raise AssertionError(f"container {image_ref} exited before answering\n"
-                                     f"{_logs(name)}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{url} did not answer within {timeout}s\n{_logs(name)}")
-            time.sleep(0.25)
+        body = _answer(name, image_ref, f"http://127.0.0.1:{port}{path}", timeout)
+        if not stop:
+            return body, 0
+        docker("stop", "-t", "30", name)
+        code = docker("inspect", "--format", "{{.State.ExitCode}}", name).stdout.decode().strip()
+        return body, int(code)
     finally:
         docker("rm", "--force", name, check=False)
+
+
+def _answer(name: str, image_ref: str, url: str, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with _OPENER.open(url, timeout=5) as resp:
+                body: bytes = resp.read()
+                return body.decode(errors="replace")
+        except urllib.error.HTTPError as err:
+            raise AssertionError(f"{url} answered {err.code}: {err.read()[:1000]!r}\n{_logs(name)}") from None
+        except OSError:
+            pass
+        if not _running(name):
+            raise AssertionError(f"container {image_ref} exited before answering\n{_logs(name)}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{url} did not answer within {timeout}s\n{_logs(name)}")
+        time.sleep(0.25)
 
 
 def _running(name: str) -> bool:

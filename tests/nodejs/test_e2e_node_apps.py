@@ -7,10 +7,6 @@ before export with one line, pushing nothing.
 
 from __future__ import annotations
 
-import json
-import secrets
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +37,7 @@ def build(app: Path, registry: Registry, repo: str, docker_config: Path, cache: 
 def test_procfile_npm_start_ships_an_image_that_starts_with_node_as_pid_1(
         tmp_path: Path, registry: Registry, docker_config: Path, build_cache: Path, repo_name: str,
         docker_engine: object) -> None:
-    from tests.infra.docker_engine import docker
-    from tests.infra.procs import free_port
+    from tests.infra.docker_engine import serve_then_stop
 
     app = make_app(tmp_path / "app", {
         "package.json": {"name": "npm-start", "version": "1.0.0", "engines": {"node": "22"},
@@ -54,23 +49,9 @@ def test_procfile_npm_start_ships_an_image_that_starts_with_node_as_pid_1(
     run = build(app, registry, repo_name, docker_config, build_cache)
     assert run.code == 0, run.stderr
     assert "'npm start' runs scripts.start after scripts.prestart" in run.stderr
-    name, port = f"dockless-test-{secrets.token_hex(4)}", free_port()
-    docker("run", "-d", "--name", name, "--network", "host", "-e", f"PORT={port}", run.last_line,
-           docker_config=docker_config)
-    try:
-        for _ in range(100):
-            try:
-                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read().decode()
-                break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail(f"the app never answered: {docker('logs', name, check=False).stderr!r}")
-        assert body == "yes pid=1"  # prestart ran, then node replaced the shell as PID 1
-        docker("stop", "-t", "30", name)
-        assert json.loads(docker("inspect", name).stdout)[0]["State"]["ExitCode"] == 0
-    finally:
-        docker("rm", "-f", name, check=False)
+    body, exit_code = serve_then_stop(run.last_line, docker_config=docker_config)
+    assert body == "yes pid=1"  # prestart ran, then node replaced the shell as PID 1
+    assert exit_code == 0  # and SIGTERM reached it
 
 
 FAILING: dict[str, tuple[dict[str, Any], int, str]] = {
