@@ -179,7 +179,5 @@ def _resolve(command: str, cwd: str, files: ImageFiles, path: list[str]) -> str 
 
 
 def _hint(command: str) -> str:
-    name = posixpath.basename(command)
-    if name in ("npm", "npx", "yarn", "pnpm", "corepack"):
-        return f"{name} is a build tool and does not ship; start the app with node directly (e.g. 'web: node server.js')"
-    return "start the process with a command the image has, or add what it needs (a Procfile 'web:' line)"
+    return (f"'{posixpath.basename(command)}' is not shipped: start the process with a command the image has "
+            "(a Procfile 'web:' line), or have a buildpack add what it needs as a launch layer")

@@ -2,7 +2,7 @@
 
     executor = select_executor(lambda: default_build_root(cache, archive), workspace, env=os.environ,
                                log=out.debug, notice=out.log)
-    executor.run(["npm", "ci"], what="npm ci", env={"PATH": "/layers/nodejs/node/bin:" + PATH},
+    executor.run(["npm", "ci"], what="npm ci", env={"PATH": "/layers/nodejs/node/bin"},  # in front of the base
                  mounts=[Mount(node_dir, "/layers/nodejs/node", writable=False)])
 
 Both executors implement `builder.lifecycle.contract.Executor`, so buildpacks never
