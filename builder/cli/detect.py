@@ -80,5 +80,5 @@ def _executor(out: Output) -> Callable[[Path], Executor]:
 
         ctx, _ = make_context(out.verbose, None, (), None)
         with default_services(ctx, log=out.log, environ=os.environ) as services:
-            return services.make_executor(workspace, ())
+            return services.make_executor(workspace, (), services.suites[0])
     return make

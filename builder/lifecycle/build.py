@@ -26,11 +26,11 @@ from builder.lifecycle.contract import (
     LayerCache,
     LogFn,
     Mount,
-    Packages,
     Process,
 )
 from builder.lifecycle.detect import Selected
 from builder.lifecycle.env import apply_all, layer_dirs_env
+from builder.lifecycle.packages import PackageRequests
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ class LayeredExecutor:
 
 def build_group(group: Sequence[Selected], *, workspace: Path, layers_root: Path, env: Mapping[str, str],
                 executor: Callable[[], Executor], cache: LayerCache, download_dir: Path, log: LogFn,
-                packages: Packages | None = None, app_dir: str = "") -> GroupResult:
+                packages: PackageRequests | None = None, app_dir: str = "") -> GroupResult:
     """Build every member of `group` in order. `executor` gives the executor to use now (it changes
     when a buildpack adds build packages)."""
     layers: list[OwnedLayer] = []
@@ -98,7 +98,7 @@ def build_group(group: Sequence[Selected], *, workspace: Path, layers_root: Path
         ctx = BuildContext(
             workspace=workspace, layers_dir=layers_dir, plan=selected.plan, env=env,
             executor=_Current(executor, build_layers), cache=cache, download_dir=download_dir,
-            log=log, packages=packages, app_dir=app_dir,
+            log=log, packages=_ForBuildpack(packages, bp) if packages else None, app_dir=app_dir,
         )  # fmt: skip
         if len(group) > 1:
             log(f"buildpack {bp}")
@@ -125,6 +125,27 @@ def _one_default(processes: list[Process]) -> tuple[Process, ...]:
     marked = [p for p in processes if p.default]
     chosen = marked[-1] if marked else next((p for p in processes if p.type == "web"), processes[0])
     return tuple(Process(p.type, p.command, p.args, p is chosen, p.working_dir) for p in processes)
+
+
+class _ForBuildpack:
+    """The build's PackageRequests as one buildpack sees them: a suite it chooses is attributed to it."""
+
+    def __init__(self, requests: PackageRequests, buildpack: str) -> None:
+        self.requests = requests
+        self.buildpack = buildpack
+
+    @property
+    def suite(self) -> str:
+        return self.requests.suite
+
+    def add(self, names: Sequence[str], *, build: bool, launch: bool) -> None:
+        self.requests.add(names, build=build, launch=launch)
+
+    def offered(self, name: str) -> Mapping[str, str]:
+        return self.requests.offered(name)
+
+    def use_suite(self, suite: str) -> None:
+        self.requests.use_suite(suite, by=f"buildpack {self.buildpack}")
 
 
 class _Current:

@@ -211,9 +211,24 @@ class Packages(Protocol):
     are in the build root for every later command of the build. `launch=True`:
     they ship in the image as a layer of their own on top of the run image.
     Unknown packages raise StackError (exit 6).
+
+    A runtime version may only be in another Debian suite (Ruby 3.1 and
+    OpenJDK 17 in bookworm, 3.3 and 21 in trixie; mixing suites drags in a newer
+    libc). `offered(name)` says which suites of the stack have a package and at
+    which version, the current suite first; `use_suite(suite)` moves the whole
+    build there: the build root of every later command, the run image, the
+    launch packages. Two buildpacks wanting different suites is a BuildError, as
+    is a suite change when the run image was given with --run-image.
     """
 
+    @property
+    def suite(self) -> str: ...
+
     def add(self, names: Sequence[str], *, build: bool, launch: bool) -> None: ...
+
+    def offered(self, name: str) -> Mapping[str, str]: ...
+
+    def use_suite(self, suite: str) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from builder.lifecycle.detect import DetectResult, detect, require
 from builder.lifecycle.export import ExportedLayer, Provenance, export
 from builder.lifecycle.launchcheck import check_launch
 from builder.lifecycle.layercache import DirLayerCache
-from builder.lifecycle.packages import PackageRequests
+from builder.lifecycle.packages import Offered, PackageRequests
 from builder.lifecycle.registry import Group, GroupMember
 from builder.reference import Reference
 from builder.source import NEVER_SHIP, SourceSpec, Workspace, fetch_source
@@ -52,16 +52,23 @@ class BuildRequest:
 class Services:
     """What the pipeline needs from outside, injected so tests can swap any part.
 
-    `make_executor(workspace, packages)` runs commands in a build root that also
-    holds the Debian `packages` buildpacks asked for at build; `package_layer(base,
-    names)` makes the layer of those asked for at launch (None: not supported).
+    `make_executor(workspace, packages, suite)` runs commands in the build root of
+    Debian `suite` that also holds the `packages` buildpacks asked for at build;
+    `run_image(suite)` is the base to build on; `package_layer(base, names, suite)`
+    makes the layer of the packages asked for at launch (None: not supported).
+    `suites` are the suites the stack can be made from, the default first;
+    `offered(package, suites)` says which of them have a package, at which version.
+    `fixed_run_image` names a --run-image, which a suite change cannot replace.
     """
 
     ctx: Context
     log: LogFn
-    make_executor: Callable[[Path, tuple[str, ...]], Executor]
-    run_image: Callable[[], Image]
-    package_layer: Callable[[Image, Sequence[str]], Layer] | None = None
+    make_executor: Callable[[Path, tuple[str, ...], str], Executor]
+    run_image: Callable[[str], Image]
+    package_layer: Callable[[Image, Sequence[str], str], Layer] | None = None
+    suites: tuple[str, ...] = ("trixie",)
+    offered: Offered | None = None
+    fixed_run_image: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,13 +135,13 @@ def build(request: BuildRequest, services: Services) -> BuildReport:
     log = services.log
     with tempfile.TemporaryDirectory(prefix="dockless-build-") as tmp:
         tmpdir = Path(tmp)
-        packages = PackageRequests()
-        executors: dict[tuple[str, ...], Executor] = {}
+        packages = PackageRequests(services.suites[0], services.suites, services.offered, services.fixed_run_image)
+        executors: dict[tuple[str, tuple[str, ...]], Executor] = {}
 
         def current_executor(workspace: Path) -> Executor:
-            key = packages.build
+            key = (packages.suite, packages.build)
             if key not in executors:
-                executors[key] = services.make_executor(workspace, key)
+                executors[key] = services.make_executor(workspace, packages.build, packages.suite)
             return executors[key]
 
         workspace, build_env, detected = fetch_and_detect(
@@ -143,14 +150,17 @@ def build(request: BuildRequest, services: Services) -> BuildReport:
         group = require(detected)
         for selected in group:
             log(f"detected {selected.buildpack.id}: {'; '.join(selected.detection.reasons)}")
-        run_image = services.run_image()
+        # A given run image is read before the build, so a wrong reference fails fast; the built-in
+        # one is made after it, on the suite the buildpacks settled on.
+        given = services.run_image(packages.suite) if services.fixed_run_image else None
         layer_cache = DirLayerCache(request.cache_root / "layers")
         result = build_group(
             group, workspace=workspace.path, layers_root=tmpdir / "layers", env=build_env,
             executor=lambda: current_executor(workspace.path), cache=layer_cache,
             download_dir=request.cache_root / "downloads", log=log, packages=packages, app_dir=workspace.app_dir,
         )  # fmt: skip
-        package_layers = _package_layers(services, run_image, packages.launch)
+        run_image = given or services.run_image(packages.suite)
+        package_layers = _package_layers(services, run_image, packages)
         check_launch(result, workspace.path, run_image, never_ship=frozenset(NEVER_SHIP),
                      memo_dir=request.cache_root / "run-image-listings",
                      extra_layers=[e.layer for e in package_layers])
@@ -171,13 +181,14 @@ def build(request: BuildRequest, services: Services) -> BuildReport:
         return BuildReport(written, image, detected, workspace, tuple(exported))
 
 
-def _package_layers(services: Services, run_image: Image, names: tuple[str, ...]) -> list[ExportedLayer]:
+def _package_layers(services: Services, run_image: Image, packages: PackageRequests) -> list[ExportedLayer]:
+    names = packages.launch
     if not names:
         return []
     if services.package_layer is None:
         raise BuildError(f"a buildpack needs Debian packages at launch ({', '.join(names)}), "
                          "but this build has no Debian stack to take them from", "build on the built-in stack")
-    return [ExportedLayer("packages", services.package_layer(run_image, names))]
+    return [ExportedLayer("packages", services.package_layer(run_image, names, packages.suite))]
 
 
 class _LazyExecutor:

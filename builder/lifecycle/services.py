@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from builder.errors import StackError
 from builder.image.image import Image
 from builder.image.layer import Layer
 from builder.lifecycle.contract import Executor
@@ -26,6 +27,8 @@ from builder.context import Context
 from builder.transport import read_image
 
 ProgressFn = Callable[[str, int, int], None]
+SUITES = ("trixie", "bookworm", "forky")
+"""The Debian suites a stack is made from, the default first (Debian 13, 12, and testing)."""
 
 
 @contextmanager
@@ -39,6 +42,7 @@ def default_services(ctx: Context, *, log: Callable[[str], None], environ: Mappi
     """
     from builder.sandbox import select_executor
     from builder.stack import archive_client, default_build_root, default_run_image, open_archive
+    from builder.stack.debian import Archive
     from builder.stack.extend import extend_build_root, launch_package_layer
 
     cache_root = ctx.store.root
@@ -51,29 +55,49 @@ def default_services(ctx: Context, *, log: Callable[[str], None], environ: Mappi
     def report(what: str) -> Callable[[int, int], None]:
         return lambda done, total: progress(what, done, total) if progress else None
 
-    archive = open_archive(cache_root, mirror_client, arch=ctx.platform.architecture)
+    archives: dict[str, Archive] = {}
 
-    def base() -> Image:
+    def archive(suite: str) -> Archive:
+        if suite not in archives:
+            archives[suite] = open_archive(cache_root, mirror_client, suite=suite, arch=ctx.platform.architecture)
+        return archives[suite]
+
+    def base(suite: str) -> Image:
         if run_image is not None:
             log(f"run image {run_image}")
             return read_image(run_image, ctx)
-        log(f"run image: the built-in {archive.suite} stack")
-        return default_run_image(cache_root, archive, ctx, log=log, progress=report("run image packages"))
+        log(f"run image: the built-in {suite} stack")
+        return default_run_image(cache_root, archive(suite), ctx, log=log, progress=report("run image packages"))
 
-    def executor(workspace: Path, packages: tuple[str, ...]) -> Executor:
+    def executor(workspace: Path, packages: tuple[str, ...], suite: str) -> Executor:
         def build_root() -> Path:
-            root = default_build_root(cache_root, archive, log=log, progress=report("build root packages"))
-            return extend_build_root(cache_root, archive, root, packages, log=log) if packages else root
+            root = default_build_root(cache_root, archive(suite), log=log, progress=report("build root packages"))
+            return extend_build_root(cache_root, archive(suite), root, packages, log=log) if packages else root
+
+        def packages_root() -> Path:
+            return extend_build_root(cache_root, archive(suite), None, packages, log=log)
 
         return select_executor(build_root, workspace, env=environ, log=debug, notice=log, state_dir=cache_root,
-                               packages_root=(lambda: extend_build_root(cache_root, archive, None, packages, log=log))
-                               if packages else None)
+                               packages_root=packages_root if packages else None)
 
-    def package_layer(image: Image, names: Sequence[str]) -> Layer:
-        return launch_package_layer(archive, names, store=ctx.store, base=image, log=log)
+    def package_layer(image: Image, names: Sequence[str], suite: str) -> Layer:
+        return launch_package_layer(archive(suite), names, store=ctx.store, base=image, log=log)
+
+    def offered(name: str, suites: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for suite in suites:
+            try:
+                package = archive(suite).packages().get(name)
+            except StackError as exc:  # a suite we cannot read now is not an offer
+                log(f"Debian {suite}: {exc.message}")
+                continue
+            if package is not None:
+                found[suite] = package.version
+        return found
 
     try:
-        yield Services(ctx=ctx, log=log, make_executor=executor, run_image=base, package_layer=package_layer)
+        yield Services(ctx=ctx, log=log, make_executor=executor, run_image=base, package_layer=package_layer,
+                       suites=SUITES, offered=offered, fixed_run_image=str(run_image) if run_image else None)
     finally:
         for client in clients:
             client.close()

@@ -111,6 +111,13 @@ def _base_files(sink: Sink) -> None:
             _replace_dir_with_link(sink, link, target)
     if sink.kind("etc/dpkg/origins/debian") == "file":
         sink.add(Entry("etc/dpkg/origins/default", "symlink", 0o777, link="debian"))
+    # Debian 13's base-files ships /bin -> usr/bin and friends; before it (bookworm) the usrmerge
+    # package's script made them. Files already land under /usr (unpack.usr_path), so without the
+    # links /lib64/ld-linux-x86-64.so.2 would be missing and no binary could start.
+    # (lib64 holds only the ld.so link, which the sink may know as a link under an implicit directory.)
+    for top in ("bin", "sbin", "lib", "lib64"):
+        if sink.kind(top) is None:
+            sink.add(Entry(top, "symlink", 0o777, link=f"usr/{top}"))
 
 
 def _replace_dir_with_link(sink: Sink, path: str, target: str) -> None:

@@ -29,5 +29,20 @@ def assemble(
 
 
 def resolve_request(archive: Archive, names: Sequence[str], exclude: Sequence[str]) -> list[Package]:
-    """The closure of `names`; a name asked for explicitly is never dropped by `exclude`."""
-    return archive.resolve(names, exclude=sorted(set(exclude) - set(names)))
+    """The closure of `names`; a name asked for explicitly is never dropped by `exclude`.
+
+    A name may list alternatives, `libssl3t64 | libssl3`: the first one the suite has
+    is taken (Debian renamed libraries for the 64-bit time_t transition in trixie),
+    so one package list makes a stack from bookworm, trixie or forky.
+    """
+    picked = [pick_alternative(archive, name) for name in names]
+    return archive.resolve(picked, exclude=sorted(set(exclude) - set(picked)))
+
+
+def pick_alternative(archive: Archive, name: str) -> str:
+    """`name`, or for `a | b` the first alternative `archive` has (else the first, for the error to name)."""
+    options = [o.strip() for o in name.split("|") if o.strip()]
+    if len(options) <= 1:
+        return name.strip()
+    index = archive.packages()
+    return next((o for o in options if index.get(o) is not None or index.providers(o)), options[0])

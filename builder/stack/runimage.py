@@ -29,7 +29,7 @@ from .sink import MemorySink
 
 DEFAULT_RUN_PACKAGES = (
     "base-files", "netbase", "tzdata", "ca-certificates", "libc6",
-    "libgcc-s1", "libstdc++6", "libssl3t64", "zlib1g", "dash",
+    "libgcc-s1", "libstdc++6", "libssl3t64 | libssl3", "zlib1g", "dash",
     "libatomic1",  # Node.js >= 25 links it; 30 kB
 )  # fmt: skip
 RUN_EXCLUDE = ("debconf", "openssl", "perl-base", "mawk", "debianutils")

@@ -26,7 +26,7 @@ import httpx
 from builder.errors import StackError
 from builder.stack.debian import Archive, Release
 
-RECIPE = "2"
+RECIPE = "3"  # 3: top-level merged-/usr links made where base-files lacks them (bookworm)
 """Bump when the way stacks are assembled changes, so old cached ones are not reused."""
 _INFO = "stack.json"
 

@@ -78,16 +78,16 @@ def test_a_buildpack_gets_jq_in_the_sandbox_and_ships_it_in_a_packages_layer(bui
 
         def current() -> Executor:  # as pipeline.build: one executor per set of build packages
             if packages.build not in executors:
-                executors[packages.build] = services.make_executor(workspace, packages.build)
+                executors[packages.build] = services.make_executor(workspace, packages.build, packages.suite)
             return executors[packages.build]
 
         selected = Selected(buildpack, buildpack.detect(DetectContext(workspace, {})), BuildpackPlan())
         result = build_group([selected], workspace=workspace, layers_root=tmp_path / "layers", env={},
                              executor=current, cache=DirLayerCache(tmp_path / "layer-cache"),
                              download_dir=tmp_path / "downloads", log=lines.append, packages=packages)  # fmt: skip
-        run_image = services.run_image()
+        run_image = services.run_image(packages.suite)
         assert services.package_layer is not None
-        layer = services.package_layer(run_image, packages.launch)
+        layer = services.package_layer(run_image, packages.launch, packages.suite)
     check_launch(result, workspace, run_image, extra_layers=[layer])  # jq resolves on the image's launch PATH
     image, exported = export(run_image, result, workspace, never_ship=frozenset(), store=ctx.store,
                              epoch=DEFAULT_EPOCH, created=DEFAULT_EPOCH, provenance=Provenance(),
