@@ -1,0 +1,191 @@
+"""The Java buildpack: JDK at build, Maven, the app jar unpacked into the app layer, JRE at launch.
+
+Build steps run through `ctx.executor` with the workspace at /workspace and
+these mounts (host directories from the layer cache or the build's scratch):
+
+    /layers/java/m2        Maven's local repository and the wrapper's Mavens   writable, cached by the poms
+    /layers/java/home      HOME for this build                                 writable
+    /layers/java/settings  a settings.xml made from BP_MAVEN_MIRROR_URL        read-only
+
+The JDK (and Debian's maven, when there is no mvnw) are build packages, in the
+build root from the first Maven command on; the JRE is a launch package, a
+layer of its own on the run image, so the image holds no compiler (Heroku and
+Paketo ship a JRE the same way).
+
+After the build the workspace holds only the application: the jar Maven made
+(or the prebuilt one) unpacked at /workspace, sources, target/ and settings.xml
+removed, as Paketo's Maven buildpack does. A small launch layer holds Debian's CAs as
+the JRE's truststore (see truststore.py). Only the app layer depends on the
+code, so a code-only change uploads it alone.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from builder.buildpack.layers import cached_layer
+from builder.buildpack.procfile import read_procfile
+from builder.errors import BuildError
+from builder.image.media import Platform
+from builder.lifecycle.contract import WORKSPACE, BuildContext, BuildResult, BuiltLayer, Component, Mount
+from builder.lifecycle.env import prepend_path
+from detectors.java import parse_manifest, read_jar_manifest
+
+from . import jar, maven, truststore
+from .jdk import Jdk, debian_arch, resolve
+from .processes import processes
+
+BUILDPACK = "java"
+CACERTS = f"{maven.HOME}/cacerts/cacerts"
+TRUST_FLAGS = f"-Djavax.net.ssl.trustStore={CACERTS} -Djavax.net.ssl.trustStoreType=JKS"  # see truststore.py
+MEMORY_FLAGS = "-XX:MaxRAMPercentage=75"   # Paketo's memory calculator and Heroku both size the heap to the container
+
+
+def host_arch() -> str:
+    return Platform.host().architecture
+
+
+@dataclass(frozen=True)
+class JavaBuildpack:
+    """Builds a Maven app (or takes a prebuilt jar) and launches it on a Debian JRE as PID 1."""
+
+    id: str = BUILDPACK
+    arch: str = field(default_factory=host_arch)
+
+    def build(self, ctx: BuildContext) -> BuildResult:
+        meta = ctx.plan.metadata("jdk")
+        tool = meta.get("build_tool", "")
+        if tool == "gradle":
+            raise BuildError("Gradle builds are not supported yet: dockless builds Java apps with Maven "
+                             "(pom.xml, mvnw) or from a prebuilt jar",
+                             "add a pom.xml, or build the jar yourself and commit it with a Main-Class")
+        if ctx.packages is None:
+            raise BuildError("the Java buildpack needs the stack's Debian packages (a JDK and a JRE), "
+                             "and this build has none", "build on the built-in stack")
+        jdk = resolve(meta.get("java_version", ""), meta.get("java_version_source", "default"),
+                      exact=meta.get("java_version_exact") == "true", arch=debian_arch(self.arch))
+        at_build = f"{jdk.jdk_package} at build, " if tool in ("maven", "mvnw") else ""
+        ctx.log(f"Java {jdk.major} ({meta.get('java_version_source', 'default')}): "
+                f"{at_build}{jdk.jre_package} at launch")
+        ctx.packages.add([jdk.jre_package], build=False, launch=True)
+        app = ctx.workspace / ctx.app_dir
+        repository: Path | None = None
+        scratch = ctx.layers_dir / BUILDPACK / "app"
+        if tool in ("maven", "mvnw"):
+            ctx.packages.add([jdk.jdk_package] + ([] if tool == "mvnw" else ["maven"]), build=True, launch=False)
+            built, repository = self._maven(ctx, app, jdk, tool)
+            ctx.log(f"application jar: {built.path.relative_to(app)}"
+                    + (" (Spring Boot)" if built.spring_boot else f" (Main-Class {built.main_class})"))
+            jar.unpack(built.path, scratch)
+            _copy_libs(built.path.parent, scratch)
+            main_class, boot = built.main_class, built.spring_boot
+        elif tool == "jar":
+            found = jar.describe(app / meta["jar"], read_jar_manifest(app / meta["jar"]))
+            jar.unpack(found.path, scratch)
+            _copy_libs(app, scratch)  # the jar's Class-Path dependencies, committed in lib/ beside it
+            main_class, boot = found.main_class, found.spring_boot
+        else:  # exploded: the workspace already is the unpacked jar
+            manifest = parse_manifest((app / "META-INF/MANIFEST.MF").read_bytes())
+            main_class, boot = manifest.get("Main-Class", ""), jar.is_spring_boot(manifest)
+        procfile = read_procfile(app)
+        if tool != "exploded":
+            _replace_contents(app, scratch)
+        root = f"{WORKSPACE}/{ctx.app_dir}".rstrip("/")  # --subdir: the app is a member of a larger repository
+        launch = processes(procfile, java=jdk.java, main_class=main_class, spring_boot=boot, root=root)
+        if not launch:
+            raise BuildError("the app has no Main-Class and no Procfile web: dockless does not know how to start it",
+                             "set Main-Class in the jar's manifest, or add a Procfile with 'web: java …'")
+        components = [Component("openjdk-jre", str(jdk.major), f"pkg:deb/debian/{jdk.jre_package}", "packages",
+                                 "application"), *jar.jar_components(app, repository)]
+        launch_env = {"JAVA_HOME": jdk.home, "JAVA_TOOL_OPTIONS.default": MEMORY_FLAGS, "PORT.default": "8080",
+                      "JDK_JAVA_OPTIONS.default": TRUST_FLAGS, **prepend_path("PATH", f"{jdk.home}/bin")}
+        layers = [BuiltLayer("cacerts", self._truststore(ctx), CACERTS.rsplit("/", 1)[0], launch=True)]
+        return BuildResult(layers=layers, processes=launch, launch_env=launch_env, components=components,
+                           app_excludes=_siblings(ctx.workspace, ctx.app_dir))
+
+    def _truststore(self, ctx: BuildContext) -> Path:
+        """A layer holding Debian's CAs as the JRE's truststore (see truststore.py)."""
+        listing = ctx.executor.run(["sh", "-c", truststore.READ_CERTS], what="reading Debian's CA certificates")
+        certificates = truststore.parse_listing(listing.stdout)
+        if not certificates:
+            raise BuildError("the build root has no CA certificates under /usr/share/ca-certificates",
+                             "this is a bug in the stack: ca-certificates should be in the build root")
+        layer = ctx.layers_dir / BUILDPACK / "cacerts"
+        layer.mkdir(parents=True, exist_ok=True)
+        (layer / "cacerts").write_bytes(truststore.jks(certificates))
+        (layer / "cacerts").chmod(0o644)
+        return layer
+
+    def _maven(self, ctx: BuildContext, app: Path, jdk: Jdk, tool: str) -> tuple[jar.AppJar, Path]:
+        """Run Maven (the JDK and Maven are build packages by now) with the local repository in its cache layer;
+        the application jar it made, and the local repository (host path)."""
+        if tool == "mvnw":
+            maven.repair_wrapper(app)
+        argv = maven.command(app, ctx.env, tool)
+        env = maven.maven_env(ctx.env, jdk)
+        home = ctx.layers_dir / BUILDPACK / "home"
+        home.mkdir(parents=True, exist_ok=True)
+        settings = ctx.layers_dir / BUILDPACK / "settings"
+        settings.mkdir(parents=True, exist_ok=True)
+        if ctx.env.get("BP_MAVEN_MIRROR_URL", "").strip():
+            (settings / "settings.xml").write_text(maven.mirror_settings(ctx.env["BP_MAVEN_MIRROR_URL"]))
+        cwd = f"/workspace/{ctx.app_dir}".rstrip("/")
+        what = " ".join(["./mvnw" if tool == "mvnw" else "mvn", *argv[1:-1]])  # "mvn -B -DskipTests package"
+
+        def run(m2: Path) -> None:
+            mounts = [Mount(m2, maven.M2, writable=True), Mount(home, maven.BUILD_HOME, writable=True),
+                      Mount(settings, f"{maven.HOME}/settings", writable=False)]
+            ctx.log(f"running {' '.join(argv)}")
+            ctx.executor.run(argv, what=what, cwd=cwd, env=env, mounts=mounts)
+
+        key = {"poms": maven.poms_digest(app), "jdk": str(jdk.major), "tool": tool}
+        m2, reused = cached_layer(ctx.cache, BUILDPACK, "m2", key, fill=run)
+        if reused:
+            ctx.log("Maven local repository: reused (the poms did not change)")
+            run(m2)
+        targets = [app / "target", *sorted(p for p in app.glob("*/target") if p.is_dir())]
+        for target in targets:
+            if target.is_dir():
+                try:
+                    return jar.find_app_jar(target), m2 / "repository"
+                except BuildError:
+                    if target == targets[-1]:
+                        raise
+        raise BuildError("Maven made no target/ directory: there is no jar to run",
+                         "check that the pom's packaging is jar and that BP_MAVEN_BUILD_ARGUMENTS runs 'package'")
+
+
+def _copy_libs(target: Path, scratch: Path) -> None:
+    """A plain jar's dependencies copied next to it by maven-dependency-plugin (target/lib) go to /workspace/lib."""
+    if (target / "lib").is_dir() and not (scratch / "lib").exists():
+        shutil.copytree(target / "lib", scratch / "lib")
+        for directory, _, files in os.walk(scratch / "lib"):
+            os.chmod(directory, 0o755)
+            for name in files:
+                os.chmod(os.path.join(directory, name), 0o644)
+
+
+def _siblings(workspace: Path, app_dir: str) -> frozenset[str]:
+    """With --subdir, every workspace path beside the app's own directory and its parents: kept out of the image."""
+    excluded: set[str] = set()
+    parent = PurePosixPath()
+    for part in PurePosixPath(app_dir).parts if app_dir else ():
+        excluded |= {str(parent / e.name) for e in (workspace / parent).iterdir() if e.name != part}
+        parent /= part
+    return frozenset(excluded)
+
+
+def _replace_contents(app: Path, scratch: Path) -> None:
+    """Empty `app` (all but .git) and move the unpacked jar into it."""
+    for entry in app.iterdir():
+        if entry.name == ".git":
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    for entry in sorted(scratch.iterdir()):
+        shutil.move(str(entry), app / entry.name)

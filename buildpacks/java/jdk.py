@@ -1,0 +1,84 @@
+"""Which Java the build gets: the request resolved against the majors the stack's Debian suite offers.
+
+The JDK and JRE are Debian packages (`openjdk-NN-jdk-headless` at build,
+`openjdk-NN-jre-headless` at launch), asked for through `BuildContext.packages`,
+as Heroku's and Paketo's buildpacks install a vendor JDK and ship only a JRE.
+The headless variants pull in no X11 or fonts.
+
+The contract gives a buildpack no view of the stack's package index, so the
+majors of the default stack (Debian trixie) are listed here; a request outside
+them is one line naming what is offered (exit 5), before anything is fetched.
+An exact request (BP_JVM_VERSION, system.properties) must be offered as it is;
+a minimum (the pom's compiler level, a jar's Build-Jdk-Spec) gets the oldest
+offered major at least that, so `--release 17` code builds with javac 21.
+
+Extended build roots make no `update-alternatives` links for the JDK, so the
+buildpack never relies on /usr/bin/java: JAVA_HOME is the package's own
+directory, /usr/lib/jvm/java-NN-openjdk-<arch>.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from builder.errors import BuildError
+
+OFFERED = (21, 25)   # Debian trixie's openjdk-NN packages
+LTS = (21, 25)
+SUITE = "Debian trixie"
+_VERSION = re.compile(r"^(?:1\.(\d+)|(\d+))(?:[.+_-].*)?$")
+
+
+@dataclass(frozen=True)
+class Jdk:
+    """One Java major and where its packages put it."""
+
+    major: int
+    arch: str
+
+    @property
+    def home(self) -> str:
+        return f"/usr/lib/jvm/java-{self.major}-openjdk-{self.arch}"
+
+    @property
+    def java(self) -> str:
+        return f"{self.home}/bin/java"
+
+    @property
+    def jdk_package(self) -> str:
+        return f"openjdk-{self.major}-jdk-headless"
+
+    @property
+    def jre_package(self) -> str:
+        return f"openjdk-{self.major}-jre-headless"
+
+
+def parse_major(text: str, source: str) -> int:
+    """`17`, `21.0.2`, `1.8`, `17.0` -> the major; anything else is a BuildError naming its source."""
+    match = _VERSION.match(text.strip())
+    if not match:
+        raise BuildError(f"'{text}' from {source} is not a Java version",
+                         "write a major version such as 21 (or 1.8 style for Java 8)")
+    return int(match.group(1) or match.group(2))
+
+
+def resolve(requested: str, source: str, *, exact: bool, arch: str) -> Jdk:
+    """The Java to build and run with (see the module docstring); BuildError when the stack has none that fits."""
+    offered = ", ".join(str(m) for m in OFFERED)
+    if not requested:
+        return Jdk(max(LTS), arch)
+    major = parse_major(requested, source)
+    fits = [m for m in OFFERED if (m == major if exact else m >= major)]
+    if not fits:
+        kind = "" if exact else " or newer"
+        raise BuildError(f"Java {requested}{kind} (from {source}) is not offered by {SUITE}: it offers Java {offered}",
+                         f"ask for one of {offered} (BP_JVM_VERSION, system.properties java.runtime.version, "
+                         "or the pom's maven.compiler.release)")
+    return Jdk(min(fits), arch)
+
+
+def debian_arch(oci_arch: str) -> str:
+    """Debian's name of an OCI architecture (the JDK directory is named with it)."""
+    return {"amd64": "amd64", "arm64": "arm64", "arm": "armhf", "386": "i386", "ppc64le": "ppc64el",
+            "s390x": "s390x", "riscv64": "riscv64"}.get(oci_arch, oci_arch)

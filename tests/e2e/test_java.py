@@ -1,0 +1,191 @@
+"""Java apps from a git:// URL to a running container: Spring Boot, plain Maven, a prebuilt jar, bad input.
+
+Maven cold builds cost minutes on a small machine, so the tests are few and
+each proves several things. Dependencies come from Maven Central; the JDK and
+JRE from Debian's archive; the image is pushed to the test registry and run.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import re
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.cli import assert_clean_error, dockless
+from tests.e2e.test_build import config_of, layer_names
+from tests.infra.docker_engine import docker_run_output, run_container
+from tests.infra.faultproxy import FaultProxy
+from tests.infra.gitdaemon import GitDaemon
+from tests.infra.registry import Registry, write_docker_config
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+JRE_HOME = "/usr/lib/jvm/java-21-openjdk-amd64"
+
+
+def file_in_image(registry: Registry, repo: str, digest: str, name: str) -> bytes:
+    """One file's bytes from the pushed image's layers, read from the registry (the run image has no `cat`)."""
+    for layer in json.loads(registry.manifest(repo, digest)[0])["layers"]:
+        with tarfile.open(fileobj=io.BytesIO(gzip.decompress(registry.blob(repo, layer["digest"])))) as tar:
+            if name in tar.getnames():
+                member = tar.extractfile(name)
+                assert member is not None
+                return member.read()
+    raise AssertionError(f"{name} is in no layer")
+
+
+def test_spring_boot_from_maven_central_runs_on_port_as_pid_1_with_a_jre_only(  # type: ignore[no-untyped-def]
+        publish, registry: Registry, docker_config: Path, build_cache: Path, repo_name: str,
+        docker_engine: object) -> None:
+    _, url = publish("java-spring")
+    run = dockless("build", url, "--image", f"{registry.host}/{repo_name}:v1",
+                   docker_config=docker_config, cache_dir=build_cache)
+    assert run.code == 0, run.stderr
+    assert "Java 21 (pom.xml java.version)" in run.stderr
+    pinned = run.last_line
+    digest = pinned.split("@")[1]
+    body = run_container(pinned, port=18231, docker_config=docker_config, timeout=120,
+                         extra_args=("--read-only", "--tmpfs", "/tmp"))
+    assert body.strip() == "Hello from Spring Boot on Java 21"
+
+    config = config_of(registry, repo_name, digest)["config"]
+    assert config["Entrypoint"][:2] == ["/bin/sh", "-c"] and "exec " + JRE_HOME + "/bin/java" in config["Entrypoint"][2]
+    assert "JAVA_TOOL_OPTIONS=-XX:MaxRAMPercentage=75" in config["Env"]
+    names = [n for layer in layer_names(registry, repo_name, digest) for n in layer]
+    assert f"{JRE_HOME.lstrip('/')}/bin/java" in names
+    assert not any(n.endswith("/bin/javac") for n in names)                # no compiler in the image
+    assert not any(n.startswith("workspace/src") or n.startswith("workspace/target") or n == "workspace/pom.xml"
+                   for n in names)                                        # the unpacked jar, not the sources
+    assert "workspace/BOOT-INF/classes/example/Application.class" in names
+    assert "workspace/org/springframework/boot/loader/launch/JarLauncher.class" in names
+
+    sbom = json.loads(file_in_image(registry, repo_name, digest, "layers/sbom/launch/sbom.cdx.json"))
+    purls = {c["purl"].split("@")[0] for c in sbom["components"]}
+    assert {"pkg:deb/debian/openjdk-21-jre-headless", "pkg:maven/org.springframework/spring-core",
+            "pkg:maven/org.springframework.boot/spring-boot"} <= purls
+
+
+WRAPPER_PROPERTIES = ("wrapperVersion=3.3.2\ndistributionType=only-script\ndistributionUrl="
+                      "https://repo.maven.apache.org/maven2/org/apache/maven/apache-maven/3.9.11/apache-maven-3.9.11-bin.zip\n")
+
+
+def test_mvnw_app_code_change_uploads_only_the_app_layer_and_rebuilds_reproducibly(  # type: ignore[no-untyped-def]
+        publish, git_daemon: GitDaemon, registry: Registry, build_cache: Path, repo_name: str, tmp_path: Path,
+        docker_engine: object) -> None:
+    wrapper = (Path(__file__).resolve().parents[1] / "java/fixtures/mvnw").read_text()
+    name, url = publish("java-plain", {  # a wrapper checked out on Windows: CRLF and no exec bit
+        "mvnw": wrapper.replace("\n", "\r\n"), ".mvn/wrapper/maven-wrapper.properties": WRAPPER_PROPERTIES})
+    with FaultProxy(registry, rate=0.0) as proxy:
+        config = proxy.docker_config_dir(tmp_path / "cfg")
+        dest = f"{proxy.host}/{repo_name}:latest"
+        v1 = dockless("build", url, "--image", dest, docker_config=config, cache_dir=build_cache)
+        assert v1.code == 0, v1.stderr
+        assert "running ./mvnw -B -DskipTests package" in v1.stderr
+        again = dockless("build", url, "--image", dest, "--verbose", docker_config=config, cache_dir=build_cache)
+        assert again.code == 0, again.stderr
+        assert again.last_line == v1.last_line                       # same commit, same digest
+        assert "Downloading from" not in again.stderr and "reused" in again.stderr  # .m2 from its cache layer
+        main = (EXAMPLES / "java-plain/src/main/java/example/Main.java").read_text()
+        git_daemon.commit_change(name, "src/main/java/example/Main.java", main.replace("plain java ", "howdy java "))
+        proxy.stats.reset()
+        v2 = dockless("build", url, "--image", dest, docker_config=config, cache_dir=build_cache)
+        assert v2.code == 0, v2.stderr
+        uploads = [r for r in proxy.stats.records if r.method == "PUT" and "/blobs/uploads/" in r.path]
+    d1, d2 = v1.last_line.split("@")[1], v2.last_line.split("@")[1]
+    m1 = json.loads(registry.manifest(repo_name, d1)[0])
+    m2 = json.loads(registry.manifest(repo_name, d2)[0])
+    l1, l2 = [x["digest"] for x in m1["layers"]], [x["digest"] for x in m2["layers"]]
+    assert l1[:-1] == l2[:-1] and l1[-1] != l2[-1]                   # run image, JRE, sbom, processes reused
+    uploaded = {re.search(r"digest=(sha256(?::|%3A)[0-9a-f]{64})", r.path).group(1).replace("%3A", ":")  # type: ignore[union-attr]
+                for r in uploads}
+    assert uploaded == {l2[-1], m2["config"]["digest"]}
+    cfg = write_docker_config(tmp_path / "direct", {registry.host: (registry.username, registry.password)})
+    body = run_container(f"{registry.host}/{repo_name}@{d2}", port=18232, docker_config=cfg)
+    assert body.strip() == "howdy java 21 on port 18232"
+
+
+TLS_CHECK = """package example;
+import java.security.KeyStore;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
+public final class Tls {
+    public static void main(String[] args) throws Exception {
+        TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        factory.init((KeyStore) null);
+        int trusted = 0;
+        for (TrustManager manager : factory.getTrustManagers()) {
+            if (manager instanceof X509TrustManager x509) trusted += x509.getAcceptedIssuers().length;
+        }
+        System.out.println("trusted " + trusted);
+    }
+}
+"""
+
+
+def test_a_prebuilt_jar_runs_on_the_oldest_jre_that_fits_its_build_jdk(  # type: ignore[no-untyped-def]
+        publish, registry: Registry, docker_config: Path, build_cache: Path, repo_name: str, tmp_path: Path,
+        docker_engine: object) -> None:
+    src = tmp_path / "src"
+    (src / "example").mkdir(parents=True)
+    (src / "example/Main.java").write_text((EXAMPLES / "java-plain/src/main/java/example/Main.java").read_text())
+    (src / "example/Tls.java").write_text(TLS_CHECK)
+    subprocess.run(["javac", "--release", "17", "-d", str(tmp_path / "classes"), str(src / "example/Main.java"),
+                    str(src / "example/Tls.java")], check=True)
+    app = tmp_path / "app"
+    app.mkdir()
+    (tmp_path / "manifest.txt").write_text("Build-Jdk-Spec: 17\n")  # as Maven's archiver writes it
+    subprocess.run(["jar", "--create", "--file", str(app / "server.jar"), "--main-class", "example.Main",
+                    "--manifest", str(tmp_path / "manifest.txt"), "-C", str(tmp_path / "classes"), "."], check=True)
+    _, url = publish(app)
+    run = dockless("build", url, "--image", f"{registry.host}/{repo_name}:v1",
+                   docker_config=docker_config, cache_dir=build_cache)
+    assert run.code == 0, run.stderr
+    assert "Java 21 (META-INF/MANIFEST.MF Build-Jdk-Spec)" in run.stderr
+    digest = run.last_line.split("@")[1]
+    names = [n for layer in layer_names(registry, repo_name, digest) for n in layer]
+    assert "workspace/example/Main.class" in names and "workspace/server.jar" not in names
+    body = run_container(run.last_line, port=18233, docker_config=docker_config)
+    assert body.strip() == "plain java 21 on port 18233"
+    # the JRE trusts Debian's CAs (its cacerts is written by the buildpack, not a maintainer script)
+    out = docker_run_output(run.last_line, "-cp", "/workspace", "example.Tls", docker_config=docker_config,
+                            extra_args=("--entrypoint", f"{JRE_HOME}/bin/java"), timeout=60)
+    assert int(out.split()[-1]) > 100, out
+
+
+BROKEN_POM = (EXAMPLES / "java-plain/pom.xml").read_text().replace("</artifactId>\n  <version>", "</groupId>\n  <version>", 1)
+MISSING_DEP = (EXAMPLES / "java-plain/pom.xml").read_text().replace("<build>", """<dependencies>
+    <dependency><groupId>io.dockless.nothing</groupId><artifactId>does-not-exist</artifactId><version>9.9.9</version></dependency>
+  </dependencies>
+  <build>""")
+
+
+@pytest.mark.parametrize(("files", "env", "code", "words"), [
+    ({"pom.xml": BROKEN_POM}, (), 2, ("pom.xml is not well-formed XML: line 7 column 27: mismatched tag",)),
+    ({}, ("BP_JVM_VERSION=17",), 5, ("Java 17 (from BP_JVM_VERSION) is not offered by Debian trixie: it offers Java 21, 25",)),
+    ({"pom.xml": MISSING_DEP}, (), 5, ("mvn -B -DskipTests package failed", "does-not-exist")),
+    ({"src/main/java/example/Main.java": "package example; class Main { void f() { int x = ; } }"}, (), 5,
+     ("mvn -B -DskipTests package failed", "ERROR")),
+    ({"pom.xml": "", "build.gradle": "plugins { id 'java' }\n"}, (), 5, ("Gradle builds are not supported yet",)),
+], ids=["malformed-pom", "impossible-java", "missing-artifact", "failing-compile", "gradle"])
+def test_bad_java_input_is_one_line_with_its_exit_code_and_nothing_is_pushed(  # type: ignore[no-untyped-def]
+        files: dict[str, str], env: tuple[str, ...], code: int, words: tuple[str, ...], publish, registry: Registry,
+        docker_config: Path, build_cache: Path, repo_name: str, tmp_path: Path) -> None:
+    source = tmp_path / "app"
+    subprocess.run(["cp", "-r", str(EXAMPLES / "java-plain"), str(source)], check=True)
+    if "build.gradle" in files:
+        (source / "pom.xml").unlink()
+    for rel, text in files.items():
+        if text:
+            (source / rel).write_text(text)
+    _, url = publish(source)
+    args = [a for e in env for a in ("--env", e)]
+    run = dockless("build", url, *args, "--image", f"{registry.host}/{repo_name}:v1",
+                   docker_config=docker_config, cache_dir=build_cache)
+    assert_clean_error(run, code, *words)
+    assert registry.tags(repo_name) == []

@@ -1,0 +1,185 @@
+"""The Java buildpack's parts on real input: version resolution, jar finding and unpacking, processes, Maven argv."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from builder.buildpack.launch import SHELL
+from builder.errors import BuildError
+from buildpacks.java import jar, maven, truststore
+from buildpacks.java.build import _siblings
+from buildpacks.java.jdk import Jdk, parse_major, resolve
+from buildpacks.java.processes import processes
+
+BOOT = "Manifest-Version: 1.0\nMain-Class: org.springframework.boot.loader.launch.JarLauncher\n" \
+       "Start-Class: example.Application\nSpring-Boot-Classes: BOOT-INF/classes/\n\n"
+
+
+def make_jar(path: Path, manifest: str, entries: dict[str, bytes] | None = None, *, date: tuple[int, ...] = (2020, 1, 1, 0, 0, 0)) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in {"META-INF/MANIFEST.MF": manifest.encode(), **(entries or {})}.items():
+            info = zipfile.ZipInfo(name, date_time=date)  # type: ignore[arg-type]
+            info.external_attr = 0o600 << 16
+            archive.writestr(info, data)
+    return path
+
+
+@pytest.mark.parametrize(("text", "major"), [("17", 17), ("1.8", 8), ("21.0.2", 21), ("25+36", 25), ("11.0", 11)])
+def test_java_versions_are_read_as_majors(text: str, major: int) -> None:
+    assert parse_major(text, "x") == major
+
+
+def test_a_minimum_gets_the_oldest_offered_major_and_an_exact_request_must_be_offered() -> None:
+    assert resolve("17", "pom.xml maven.compiler.release", exact=False, arch="amd64") == Jdk(21, "amd64")
+    assert resolve("1.8", "pom.xml java.version", exact=False, arch="amd64").major == 21
+    assert resolve("", "default", exact=False, arch="arm64") == Jdk(25, "arm64")
+    assert resolve("25", "BP_JVM_VERSION", exact=True, arch="amd64").home == "/usr/lib/jvm/java-25-openjdk-amd64"
+    with pytest.raises(BuildError, match=r"^Java 17 \(from BP_JVM_VERSION\) is not offered by Debian trixie: "
+                                         r"it offers Java 21, 25$"):
+        resolve("17", "BP_JVM_VERSION", exact=True, arch="amd64")
+    with pytest.raises(BuildError, match="Java 99 or newer"):
+        resolve("99", "pom.xml maven.compiler.release", exact=False, arch="amd64")
+    with pytest.raises(BuildError, match="'latest' from BP_JVM_VERSION is not a Java version"):
+        resolve("latest", "BP_JVM_VERSION", exact=True, arch="amd64")
+
+
+def test_the_spring_boot_jar_is_the_app_and_sources_javadoc_and_original_are_not(tmp_path: Path) -> None:
+    make_jar(tmp_path / "app-1.0-sources.jar", "Main-Class: x.Y\n\n")
+    make_jar(tmp_path / "a-plain.jar", "Main-Class: example.Plain\n\n")
+    make_jar(tmp_path / "app-1.0.jar", BOOT)
+    (tmp_path / "app-1.0.jar.original").write_bytes(b"")
+    found = jar.find_app_jar(tmp_path)
+    assert (found.path.name, found.spring_boot, found.main_class) == \
+        ("app-1.0.jar", True, "org.springframework.boot.loader.launch.JarLauncher")
+
+
+def test_no_runnable_jar_is_one_line(tmp_path: Path) -> None:
+    make_jar(tmp_path / "lib-1.0.jar", "Manifest-Version: 1.0\n\n")
+    with pytest.raises(BuildError, match=r"no runnable jar in .*lib-1.0.jar.*none has a Main-Class"):
+        jar.find_app_jar(tmp_path)
+
+
+def test_unpacking_normalises_modes_and_refuses_unsafe_paths(tmp_path: Path) -> None:
+    entries = {"BOOT-INF/classes/example/A.class": b"a", "BOOT-INF/lib/dep.jar": b"d"}
+    first, second = tmp_path / "1", tmp_path / "2"
+    jar.unpack(make_jar(tmp_path / "a.jar", BOOT, entries, date=(2020, 1, 1, 0, 0, 0)), first)
+    jar.unpack(make_jar(tmp_path / "b.jar", BOOT, entries, date=(2024, 6, 1, 12, 0, 0)), second)
+    assert tree(first) == tree(second)
+    assert {mode for _, mode, _ in tree(first)} == {0o644, 0o755}
+    with pytest.raises(BuildError, match="unsafe path: ../evil"):
+        jar.unpack(make_jar(tmp_path / "bad.jar", BOOT, {"../evil": b"x"}), tmp_path / "3")
+    assert not (tmp_path / "evil").exists()
+
+
+def tree(root: Path) -> list[tuple[str, int, str]]:
+    out = []
+    for directory, dirs, files in os.walk(root):
+        dirs.sort()
+        for name in [*dirs, *sorted(files)]:
+            path = Path(directory) / name
+            digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+            out.append((str(path.relative_to(root)), path.stat().st_mode & 0o777, digest))
+    return out
+
+
+def test_jars_in_the_app_become_maven_purls(tmp_path: Path) -> None:
+    lib = tmp_path / "BOOT-INF/lib"
+    lib.mkdir(parents=True)
+    make_jar(lib / "spring-core-6.2.12.jar", "Manifest-Version: 1.0\n\n", {
+        "META-INF/maven/org.springframework/spring-core/pom.properties":
+            b"#Created by Maven\nartifactId=spring-core\ngroupId=org.springframework\nversion=6.2.12\n"})
+    make_jar(lib / "bare-1.2.jar", "Manifest-Version: 1.0\n\n")
+    make_jar(lib / "spring-web-6.2.12.jar", "Manifest-Version: 1.0\n\n")  # built by Gradle: no pom.properties
+    purls = [c.purl for c in jar.jar_components(tmp_path)]
+    assert purls == ["pkg:generic/bare@1.2", "pkg:maven/org.springframework/spring-core@6.2.12",
+                     "pkg:generic/spring-web@6.2.12"]
+    repository = tmp_path / "m2/repository"
+    (repository / "org/springframework/spring-web/6.2.12").mkdir(parents=True)
+    (repository / "org/springframework/spring-web/6.2.12/spring-web-6.2.12.jar").write_bytes(b"")
+    purls = [c.purl for c in jar.jar_components(tmp_path, repository)]
+    assert "pkg:maven/org.springframework/spring-web@6.2.12" in purls  # its place in Maven's local repository
+
+
+def test_spring_boot_gets_port_through_server_port_with_java_as_pid_1() -> None:
+    java = Jdk(21, "amd64").java
+    [web] = processes({}, java=java, main_class="org.springframework.boot.loader.launch.JarLauncher", spring_boot=True)
+    assert web.default and web.command[:2] == (SHELL, "-c")
+    assert web.command[2] == ('SERVER_PORT="${PORT:-${SERVER_PORT:-8080}}" exec /usr/lib/jvm/java-21-openjdk-amd64/'
+                              'bin/java -cp /workspace org.springframework.boot.loader.launch.JarLauncher "$@"')
+    [plain] = processes({}, java=java, main_class="example.Main", spring_boot=False)
+    assert plain.command == (java, "-cp", "/workspace:/workspace/lib/*", "example.Main")
+    [web, worker] = processes({"web": "java -Xss1m -cp /workspace example.Web", "worker": "java example.W"},
+                              java=java, main_class="example.Main", spring_boot=False)
+    assert web.command[0] == java and web.default and worker.command == (java, "example.W")
+
+
+def test_maven_command_defaults_settings_and_override(tmp_path: Path) -> None:
+    assert maven.command(tmp_path, {}, "maven") == [
+        maven.DEBIAN_MVN, "-B", "-DskipTests", "package", "-Dmaven.repo.local=/layers/java/m2/repository"]
+    (tmp_path / "settings.xml").write_text("<settings/>")
+    argv = maven.command(tmp_path, {"BP_MAVEN_BUILD_ARGUMENTS": "-q clean verify"}, "mvnw")
+    assert argv == ["./mvnw", "--settings", "/workspace/settings.xml", "-q", "clean", "verify",
+                    "-Dmaven.repo.local=/layers/java/m2/repository"]
+    (tmp_path / "settings.xml").unlink()
+    argv = maven.command(tmp_path, {"BP_MAVEN_MIRROR_URL": "https://mirror.example/maven2"}, "maven")
+    assert argv[1:3] == ["--settings", maven.MIRROR_SETTINGS]
+    assert "<url>https://mirror.example/maven2</url>" in maven.mirror_settings("https://mirror.example/maven2")
+    with pytest.raises(BuildError, match="BP_MAVEN_SETTINGS_PATH names nope.xml"):
+        maven.command(tmp_path, {"BP_MAVEN_SETTINGS_PATH": "nope.xml"}, "maven")
+
+
+def test_a_build_env_java_tool_options_joins_maven_opts_and_never_replaces_the_truststore() -> None:
+    env = maven.maven_env({"JAVA_TOOL_OPTIONS": "-Xmx1g", "MAVEN_OPTS": "-Dx=1"}, Jdk(21, "amd64"))
+    assert "JAVA_TOOL_OPTIONS" not in env and env["MAVEN_OPTS"] == "-Dx=1 -Xmx1g"
+    assert env["JAVA_HOME"] == "/usr/lib/jvm/java-21-openjdk-amd64" and env["PATH"] == env["JAVA_HOME"] + "/bin"
+
+
+def test_the_wrapper_gets_its_exec_bit_and_lf_line_ends_back(tmp_path: Path) -> None:
+    (tmp_path / "mvnw").write_bytes(b"#!/bin/sh\r\necho hi\r\n")
+    (tmp_path / "mvnw").chmod(0o644)
+    maven.repair_wrapper(tmp_path)
+    assert (tmp_path / "mvnw").read_bytes() == b"#!/bin/sh\necho hi\n" and os.access(tmp_path / "mvnw", os.X_OK)
+
+
+def test_the_m2_key_follows_every_pom_and_nothing_else(tmp_path: Path) -> None:
+    (tmp_path / "pom.xml").write_text("<project/>")
+    (tmp_path / "core").mkdir()
+    (tmp_path / "core/pom.xml").write_text("<project/>")
+    before = maven.poms_digest(tmp_path)
+    (tmp_path / "Main.java").write_text("class Main {}")
+    (tmp_path / "target").mkdir()
+    (tmp_path / "target/pom.xml").write_text("junk")
+    assert maven.poms_digest(tmp_path) == before
+    (tmp_path / "core/pom.xml").write_text("<project><x/></project>")
+    assert maven.poms_digest(tmp_path) != before
+
+
+def test_the_truststore_is_a_jks_keytool_reads_and_the_same_certificates_give_the_same_bytes(tmp_path: Path) -> None:
+    listing = subprocess.run(["sh", "-c", truststore.READ_CERTS], capture_output=True, text=True, check=True).stdout
+    certificates = truststore.parse_listing(listing)
+    assert len(certificates) > 100 and certificates == sorted(certificates)
+    data = truststore.jks(certificates)
+    assert data == truststore.jks(list(certificates))
+    (tmp_path / "cacerts").write_bytes(data)
+    listed = subprocess.run(["keytool", "-list", "-keystore", str(tmp_path / "cacerts"), "-storetype", "JKS",
+                             "-storepass", truststore.PASSWORD], capture_output=True, text=True, check=True).stdout
+    assert f"Your keystore contains {len(certificates)} entries" in listed  # the keyed digest checked out
+    assert f"{certificates[0][0]}, Jan 1, 1970, trustedCertEntry" in listed
+
+
+def test_with_subdir_the_app_starts_in_its_member_and_its_siblings_stay_out(tmp_path: Path) -> None:
+    java = Jdk(21, "amd64").java
+    [web] = processes({}, java=java, main_class="example.Main", spring_boot=False, root="/workspace/services/api")
+    assert web.command[2] == "/workspace/services/api:/workspace/services/api/lib/*"
+    assert web.working_dir == "/workspace/services/api"
+    for rel in ("services/api/pom.xml", "services/web/pom.xml", "README.md", "pom.xml"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x")
+    assert _siblings(tmp_path, "services/api") == {"README.md", "pom.xml", "services/web"}
+    assert _siblings(tmp_path, "") == frozenset()
