@@ -19,6 +19,7 @@ from tests.infra.faultproxy import FaultProxy
 from tests.infra.gitdaemon import GitDaemon, running_git_daemon
 from tests.infra.oci import make_umoci_image
 from tests.infra.registry import Registry, running_registry
+from tests.ruby.gemserver import GemServer, build_gem_repo, running_gem_server
 from tests.infra.stackroot import session_build_root, session_stack_cache
 
 UMOCI_HELLO = "hello from umoci"
@@ -27,6 +28,7 @@ UMOCI_HTTPD_BODY = "hello from busybox httpd\n"
 E2E_FIXTURES = frozenset({
     "registry", "registry_noauth", "docker_config", "docker_engine", "git_daemon",
     "umoci_busybox", "faulty_registry",
+    "gem_server",
 })
 
 
@@ -107,6 +109,13 @@ def faulty_registry(registry: Registry) -> Iterator[FaultProxy]:
     """
     with FaultProxy(registry, rate=0.2, seed=1234) as proxy:
         yield proxy
+
+
+@pytest.fixture(scope="session")
+def gem_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GemServer]:
+    """Real .gem files (rack, webrick, sinatra… rebuilt from Debian's packages; two C-extension gems), Basic auth."""
+    with running_gem_server(build_gem_repo(tmp_path_factory.mktemp("gems"))) as server:
+        yield server
 
 
 @pytest.fixture

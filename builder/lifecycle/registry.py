@@ -30,10 +30,14 @@ Group = tuple[GroupMember, ...]
 BUILTIN: dict[str, tuple[str, str]] = {
     # id: (detector, builder), as "module:Class"
     "nodejs": ("detectors.nodejs:NodeDetector", "buildpacks.nodejs:NodeBuildpack"),
+    "ruby": ("detectors.ruby:RubyDetector", "buildpacks.ruby:RubyBuildpack"),
+    "java": ("detectors.java:JavaDetector", "buildpacks.java:JavaBuildpack"),
 }
 
 ORDER: tuple[Group, ...] = (
+    (GroupMember("nodejs", optional=True), GroupMember("ruby")),  # Ruby, with Node.js for assets when asked
     (GroupMember("nodejs"),),
+    (GroupMember("java"),),
 )
 
 
