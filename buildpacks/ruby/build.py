@@ -33,7 +33,7 @@ from builder.lifecycle.contract import LAYERS, WORKSPACE, BuildContext, BuildRes
 from detectors.ruby import gemfile_ruby, read_lockfile
 
 from .inventory import deb_component, gem_components, runtime_component
-from .versions import STACK_SUITE, check_exact, pick_series
+from .versions import OFFERED, STACK_SUITE, check_exact, other_suite, pick_series, series_accepts
 
 BUILDPACK = "ruby"
 HOME = f"{LAYERS}/ruby"
@@ -61,10 +61,10 @@ class RubyBuildpack:
 
     def build(self, ctx: BuildContext) -> BuildResult:
         requires = ctx.plan.metadata("ruby")
-        series = pick_series(requires.get("ruby", ""), requires.get("ruby_source", "default"))
         if ctx.packages is None:
             raise BuildError("the Ruby buildpack needs the Debian stack's packages, and this build has none",
                              "build with the default stack (no --run-image that lacks a Debian archive)")
+        series = self._series(ctx, requires.get("ruby", ""), requires.get("ruby_source", "default"))
         app = ctx.workspace / ctx.app_dir
         lock = read_lockfile(app / "Gemfile.lock")
         install = lock is not None and bool(lock.specs)
@@ -77,11 +77,11 @@ class RubyBuildpack:
         home = ctx.layers_dir / BUILDPACK / "home"
         home.mkdir(parents=True, exist_ok=True)
         ruby = self._probe(ctx, home)
-        ctx.log(f"Ruby {ruby.version} and Bundler {ruby.bundler} from Debian {STACK_SUITE} "
+        ctx.log(f"Ruby {ruby.version} and Bundler {ruby.bundler} from Debian {ctx.packages.suite} "
                 f"for '{requires.get('ruby') or 'any'}' ({requires.get('ruby_source') or 'default'})")
         directive = gemfile_ruby(app)
         if directive and install:
-            check_exact(directive[0], directive[1], ruby.version)
+            check_exact(directive[0], directive[1], ruby.version, ctx.packages.suite)
         app_dir = f"{WORKSPACE}/{ctx.app_dir}".rstrip("/")
         without = ctx.env.get("BUNDLE_WITHOUT", "development:test")
         bundle_env = {"BUNDLE_GEMFILE": f"{app_dir}/Gemfile", "BUNDLE_PATH": GEMS, "BUNDLE_DEPLOYMENT": "true",
@@ -132,6 +132,21 @@ class RubyBuildpack:
             raise BuildError(f"the stack's Ruby did not say its version: {done.stdout.strip()[:80]!r}",
                              "check that the ruby and bundler packages install on this stack")
         return Ruby(*words[-3:])
+
+    @staticmethod
+    def _series(ctx: BuildContext, request: str, source: str) -> str:
+        """The Ruby series to install, moving the build to the suite that has it when the current one does not."""
+        assert ctx.packages is not None
+        suite = ctx.packages.suite
+        if suite in OFFERED and (not request or series_accepts(OFFERED[suite], request)):
+            return OFFERED[suite]
+        found = other_suite(request, suite)
+        if found is not None and found[0] in ctx.packages.offered(f"ruby{found[1]}"):
+            ctx.log(f"Ruby '{request}' ({source}): Debian {suite} has Ruby {OFFERED.get(suite, '?')}, "
+                    f"{found[0]} has {found[1]}; building on {found[0]}")
+            ctx.packages.use_suite(found[0])
+            return found[1]
+        return pick_series(request, source, suite if suite in OFFERED else STACK_SUITE)
 
     def _debs(self, ctx: BuildContext, series: str, home: Path) -> list[Component]:
         """The launch packages asked for, as SBOM components (the lifecycle's SBOM lists only the run

@@ -3,8 +3,10 @@
 The runtime comes from Debian's packages, so the choice is a Debian suite's
 Ruby series, not an exact patch release (Paketo's and Heroku's buildpacks ship
 exact releases; Debian ships one series per suite with security patches). An
-exact request `3.3.4` is therefore read as "the 3.3 series", and a request no
-series of the stack satisfies is one line that lists what Debian offers.
+exact request `3.3.4` is therefore read as "the 3.3 series". When the build's
+suite does not have the series asked for but another suite of the stack does
+(Ruby 3.1 is bookworm's), the build moves there (`Packages.use_suite`); a
+request no suite satisfies is one line that lists what Debian offers.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ def series_accepts(series: str, request: str) -> bool:
     return any(all(_accepts(c, (major, minor, patch)) for c in constraints) for patch in range(100))
 
 
-def check_exact(request: str, source: str, actual: str) -> None:
+def check_exact(request: str, source: str, actual: str, suite: str = STACK_SUITE) -> None:
     """Bundler enforces the Gemfile's `ruby` directive against the running Ruby, patch included
     (`ruby "3.3.4"` fails on 3.3.8 with "Your Ruby version is …"): say so in one line before installing."""
     for constraint in request.split(","):
@@ -61,17 +63,21 @@ def check_exact(request: str, source: str, actual: str) -> None:
                 and _tuple(match.group(2)) != _tuple(actual):
             series = ".".join(actual.split(".")[:2])
             raise BuildError(f"the Gemfile asks for Ruby {match.group(2)} exactly ({source}), and Debian "
-                             f"{STACK_SUITE} has Ruby {actual}: Bundler would refuse it",
+                             f"{suite} has Ruby {actual}: Bundler would refuse it",
                              f"write `ruby \"~> {series}\"` in the Gemfile (Debian ships one {series} release, "
                              "with security fixes)")
 
 
 def pick_series(request: str, source: str, suite: str = STACK_SUITE) -> str:
-    """The stack's Ruby series when `request` ("" = any) accepts it; else BuildError (exit 5) listing the offer."""
+    """The suite's Ruby series when `request` ("" = any) accepts it; else BuildError (exit 5) listing the offer."""
     series = OFFERED[suite]
     if not request or series_accepts(series, request):
         return series
-    others = ", ".join(f"{s}: {v}" for s, v in OFFERED.items() if s != suite)
-    raise BuildError(f"Ruby '{request}' ({source}) is not offered: Debian {suite} offers Ruby {series} "
-                     f"(other suites: {others}; building on another suite is not supported yet)",
-                     f"ask for Ruby {series} (e.g. `ruby \"~> {series}\"` in the Gemfile) and update Gemfile.lock")
+    raise BuildError(f"Ruby '{request}' ({source}) is not offered by Debian: "
+                     + ", ".join(f"{s} has Ruby {v}" for s, v in OFFERED.items()),
+                     f"ask for one of those (e.g. `ruby \"~> {series}\"` in the Gemfile) and update Gemfile.lock")
+
+
+def other_suite(request: str, suite: str) -> tuple[str, str] | None:
+    """(suite, series) of another Debian suite whose Ruby series `request` accepts, None when there is none."""
+    return next(((s, v) for s, v in OFFERED.items() if s != suite and request and series_accepts(v, request)), None)

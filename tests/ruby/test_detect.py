@@ -119,7 +119,7 @@ def test_an_impossible_ruby_lists_what_debian_offers() -> None:
     assert pick_series("~> 3.3", "Gemfile") == "3.3"
     with pytest.raises(BuildError) as info:
         pick_series("2.7.8", ".ruby-version")
-    assert "Debian trixie offers Ruby 3.3" in info.value.message and "bookworm: 3.1" in info.value.message
+    assert "bookworm has Ruby 3.1, trixie has Ruby 3.3" in info.value.message
     assert info.value.exit_code == 5
 
 

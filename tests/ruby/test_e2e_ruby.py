@@ -185,7 +185,7 @@ def test_time_source_posts_cloudevents_to_a_logger_built_by_dockless(
 
 @pytest.mark.parametrize(("case", "code", "words"), [
     ("malformed-lock", 2, ("Gemfile.lock line 1",)),
-    ("impossible-ruby", 5, ("Ruby '2.7.8' (.ruby-version) is not offered", "Debian trixie offers Ruby 3.3")),
+    ("impossible-ruby", 5, ("Ruby '2.7.8' (.ruby-version) is not offered", "trixie has Ruby 3.3")),
     ("missing-gem", 5, ("bundle install failed",)),
     ("failing-compile", 5, ("bundle install failed",)),
     ("no-lockfile", 5, ("the Gemfile declares gems but there is no Gemfile.lock",)),
@@ -238,3 +238,19 @@ def test_sinatra_app_with_a_bundler_2_3_lockfile_starts_from_app_rb(
     assert "hello from sinatra 3.0.5 on ruby 3.3.8 (production)" in body
     purls = {c["purl"] for c in sbom(layers(registry, repo_name, run.last_line.split("@")[1]))["components"]}
     assert {"pkg:gem/sinatra@3.0.5", "pkg:gem/mustermann@3.0.0", "pkg:gem/tilt@2.0.11"} <= purls
+
+
+def test_ruby_3_1_builds_and_runs_on_bookworm_which_has_it(
+        publish: Publish, registry: Registry, docker_config: Path, build_cache: Path, repo_name: str,
+        docker_engine: object) -> None:
+    """Debian trixie has Ruby 3.3 only; bookworm has 3.1: the whole build (build root, run image) moves there."""
+    _, url = publish("ruby-event-logger", {".ruby-version": "3.1\n"})
+    run = dockless("build", url, "--image", f"{registry.host}/{repo_name}:v1", docker_config=docker_config,
+                   cache_dir=build_cache)
+    assert run.code == 0, run.stderr
+    assert "building on bookworm" in run.stderr
+    image = run.last_line
+    assert run_container(image, docker_config=docker_config).startswith("event-logger: 0 events")
+    said = docker_run_output(image, "-e", 'print RUBY_VERSION, " ", File.read("/etc/debian_version")',
+                             extra_args=("--entrypoint", "/usr/bin/ruby3.1"), docker_config=docker_config)
+    assert said.startswith("3.1.") and " 12." in said
