@@ -24,7 +24,7 @@ from builder.image.media import OCI_LAYER_GZIP, Descriptor
 from builder.image.mutate import ConfigChange, append_layers, with_config
 from builder.image.tarball import Entry
 from builder.lifecycle.build import GroupResult
-from builder.lifecycle.contract import APP_GID, APP_UID, WORKSPACE, BuiltLayer, Process
+from builder.lifecycle.contract import APP_GID, APP_UID, WORKSPACE, BuiltLayer, Component, Process
 from builder.lifecycle.env import apply_all, layer_dirs_env
 from builder.lifecycle.sbom import SBOM_LABEL, SBOM_PATH, cyclonedx, debian_components
 
@@ -111,7 +111,8 @@ def default_process(processes: Iterable[Process]) -> Process | None:
 def export(run_image: Image, group: GroupResult, workspace: Path, *, never_ship: frozenset[str],
            store: BlobStore, epoch: int, created: int, provenance: Provenance,
            codec: Codec = Codec(), memo: LayerMemo | None = None,
-           package_layers: Sequence[ExportedLayer] = ()) -> tuple[Image, list[ExportedLayer]]:
+           package_layers: Sequence[ExportedLayer] = (),
+           package_components: Sequence[Component] = ()) -> tuple[Image, list[ExportedLayer]]:
     """The image: run image, `package_layers` (Debian packages buildpacks asked for at launch), the
     launch layers in group order, the SBOM, /cnb/process/<type> for every process, then the app; and the
     config that starts the default process."""
@@ -119,7 +120,7 @@ def export(run_image: Image, group: GroupResult, workspace: Path, *, never_ship:
     for owned in group.launch_layers:
         exported.append(ExportedLayer(owned.layer.name, _launch_layer(owned.layer, store, codec, epoch, memo)))
     labels_of_base = (run_image.config.get("config") or {}).get("Labels") or {}
-    sbom = cyclonedx([*debian_components(labels_of_base), *group.components])
+    sbom = cyclonedx([*debian_components(labels_of_base), *package_components, *group.components])
     exported.append(ExportedLayer("sbom", layer_from_entries(
         [Entry(SBOM_PATH, data=sbom, mode=0o644)], store, codec=codec, epoch=epoch)))
     if group.processes:

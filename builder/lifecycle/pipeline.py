@@ -22,13 +22,14 @@ from builder.image.layer import Layer
 from builder.image.tarball import DEFAULT_EPOCH, layer_epoch
 from builder.lifecycle import registry
 from builder.lifecycle.build import GroupResult, build_group
-from builder.lifecycle.contract import WORKSPACE, Buildpack, DetectContext, Executor, Mount
+from builder.lifecycle.contract import WORKSPACE, Buildpack, Component, DetectContext, Executor, Mount
 from builder.lifecycle.detect import DetectResult, detect, require
 from builder.lifecycle.export import ExportedLayer, Provenance, export
 from builder.lifecycle.launchcheck import check_launch
 from builder.lifecycle.layercache import DirLayerCache
 from builder.lifecycle.packages import Offered, PackageRequests
 from builder.lifecycle.registry import Group, GroupMember
+from builder.lifecycle.sbom import debian_components
 from builder.reference import Reference
 from builder.source import NEVER_SHIP, SourceSpec, Workspace, fetch_source
 from builder.context import Context, Written
@@ -55,7 +56,8 @@ class Services:
     `make_executor(workspace, packages, suite)` runs commands in the build root of
     Debian `suite` that also holds the `packages` buildpacks asked for at build;
     `run_image(suite)` is the base to build on; `package_layer(base, names, suite)`
-    makes the layer of the packages asked for at launch (None: not supported).
+    makes the layer of the packages asked for at launch and lists every package in
+    it, {name: version}, for the SBOM (None: not supported).
     `suites` are the suites the stack can be made from, the default first;
     `offered(package, suites)` says which of them have a package, at which version.
     `fixed_run_image` names a --run-image, which a suite change cannot replace.
@@ -65,7 +67,7 @@ class Services:
     log: LogFn
     make_executor: Callable[[Path, tuple[str, ...], str], Executor]
     run_image: Callable[[str], Image]
-    package_layer: Callable[[Image, Sequence[str], str], Layer] | None = None
+    package_layer: Callable[[Image, Sequence[str], str], tuple[Layer, Mapping[str, str]]] | None = None
     suites: tuple[str, ...] = ("trixie",)
     offered: Offered | None = None
     fixed_run_image: str | None = None
@@ -160,7 +162,7 @@ def build(request: BuildRequest, services: Services) -> BuildReport:
             download_dir=request.cache_root / "downloads", log=log, packages=packages, app_dir=workspace.app_dir,
         )  # fmt: skip
         run_image = given or services.run_image(packages.suite)
-        package_layers = _package_layers(services, run_image, packages)
+        package_layers, package_components = _package_layers(services, run_image, packages)
         check_launch(result, workspace.path, run_image, never_ship=frozenset(NEVER_SHIP),
                      memo_dir=request.cache_root / "run-image-listings",
                      extra_layers=[e.layer for e in package_layers])
@@ -171,7 +173,7 @@ def build(request: BuildRequest, services: Services) -> BuildReport:
             never_ship=frozenset(NEVER_SHIP), store=services.ctx.store, epoch=epoch,
             created=created_time(request, workspace),
             provenance=Provenance(workspace.url, workspace.commit), memo=layer_cache,
-            package_layers=package_layers,
+            package_layers=package_layers, package_components=package_components,
         )  # fmt: skip
         for e in exported:
             log(f"layer {e.name}: {e.layer.digest.short} ({e.layer.size / 1e6:.1f} MB)")
@@ -181,14 +183,18 @@ def build(request: BuildRequest, services: Services) -> BuildReport:
         return BuildReport(written, image, detected, workspace, tuple(exported))
 
 
-def _package_layers(services: Services, run_image: Image, packages: PackageRequests) -> list[ExportedLayer]:
+def _package_layers(services: Services, run_image: Image,
+                    packages: PackageRequests) -> tuple[list[ExportedLayer], list[Component]]:
+    """The launch packages' layer and its packages as SBOM components (none when nothing was asked for)."""
     names = packages.launch
     if not names:
-        return []
+        return [], []
     if services.package_layer is None:
         raise BuildError(f"a buildpack needs Debian packages at launch ({', '.join(names)}), "
                          "but this build has no Debian stack to take them from", "build on the built-in stack")
-    return [ExportedLayer("packages", services.package_layer(run_image, names, packages.suite))]
+    layer, debs = services.package_layer(run_image, names, packages.suite)
+    labels = (run_image.config.get("config") or {}).get("Labels") or {}
+    return [ExportedLayer("packages", layer)], debian_components(labels, debs, "packages")
 
 
 class _LazyExecutor:

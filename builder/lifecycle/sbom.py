@@ -23,14 +23,17 @@ SBOM_PATH = "layers/sbom/launch/sbom.cdx.json"
 SBOM_LABEL = "io.dockless.sbom"
 
 
-def debian_components(labels: Mapping[str, str]) -> list[Component]:
-    """The run image's packages, when it is a dockless stack (other run images list none)."""
+def debian_components(labels: Mapping[str, str], packages: Mapping[str, str] | None = None,
+                      layer: str = "run-image") -> list[Component]:
+    """Debian packages as components: the run image's own (from its stack labels, when it is a dockless
+    stack; other run images list none), or `packages` ({name: version}) in `layer` on top of it."""
     arch, release = labels.get(ARCH, ""), labels.get(RELEASE, "")
     qualifiers = "&".join(q for q in (f"arch={arch}" if arch else "", f"distro=debian-{release}" if release else "") if q)
+    found = installed_packages(labels) if packages is None else packages
     return sorted(
         Component(name, version, f"pkg:deb/debian/{quote(name, safe='')}@{quote(version, safe='')}"
-                  + (f"?{qualifiers}" if qualifiers else ""), "run-image")
-        for name, version in installed_packages(labels).items()
+                  + (f"?{qualifiers}" if qualifiers else ""), layer)
+        for name, version in found.items()
     )
 
 

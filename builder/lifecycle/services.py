@@ -80,7 +80,7 @@ def default_services(ctx: Context, *, log: Callable[[str], None], environ: Mappi
         return select_executor(build_root, workspace, env=environ, log=debug, notice=log, state_dir=cache_root,
                                packages_root=packages_root if packages else None)
 
-    def package_layer(image: Image, names: Sequence[str], suite: str) -> Layer:
+    def package_layer(image: Image, names: Sequence[str], suite: str) -> tuple[Layer, dict[str, str]]:
         return launch_package_layer(archive(suite), names, store=ctx.store, base=image, log=log)
 
     def offered(name: str, suites: Sequence[str]) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
     root = extend_build_root(cache, archive, default_build_root(cache, archive), ["jq"], log=log)
     only = extend_build_root(cache, archive, None, ["jq"], log=log)   # for the host executor
-    layer = launch_package_layer(archive, ["jq"], store=store, base=run_image, log=log)
+    layer, debs = launch_package_layer(archive, ["jq"], store=store, base=run_image, log=log)
 
 An extended build root is `<cache>/stacks/extended/<key>/rootfs`: a hard-link copy
 of the base root (fast, and no extra disk for the base's files) with the packages
@@ -43,7 +43,7 @@ from .buildroot import BUILD_PACKAGES
 from .configure import ALTERNATIVES, Setup, configure
 from .defaults import cached_stack
 from .dpkgdb import DPKG, status_paragraphs
-from .packagelayer import package_layer
+from .packagelayer import layer_of_packages, packages_to_add
 from .rootfs import resolve_request
 from .sink import DirSink
 from .unpack import unpack
@@ -83,14 +83,17 @@ def extend_build_root(cache_root: Path, archive: Archive, base_root: Path | None
     return _cached(cache_root, key, lambda target: _extend(archive, base_root, status, missing, target, log)) / "rootfs"
 
 
-def launch_package_layer(archive: Archive, names: Sequence[str], *, store: BlobStore, base: Image, log: Log) -> Layer:
-    """The image layer holding `names` and what they need that `base` lacks (see `package_layer`).
+def launch_package_layer(archive: Archive, names: Sequence[str], *, store: BlobStore, base: Image,
+                         log: Log) -> tuple[Layer, dict[str, str]]:
+    """The image layer holding `names` and what they need that `base` lacks (see `package_layer`), and
+    every package in it ({name: version}, for the SBOM).
 
     Raises StackError with one line for an unknown package or an unreachable mirror.
     """
     log(f"launch packages: {', '.join(names)}")
     try:
-        return package_layer(archive, names, store=store, base=base)
+        packages = packages_to_add(archive, names, base)
+        return layer_of_packages(archive, packages, store=store), {p.name: p.version for p in packages}
     except DocklessError:
         raise
     except OSError as exc:

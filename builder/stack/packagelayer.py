@@ -40,7 +40,12 @@ def package_layer(
     epoch: int = DEFAULT_EPOCH,
 ) -> Layer:
     """A reproducible layer holding `names` and whatever they need that `base` lacks."""
-    packages = packages_to_add(archive, names, base)
+    return layer_of_packages(archive, packages_to_add(archive, names, base), store=store, trim=trim, epoch=epoch)
+
+
+def layer_of_packages(archive: Archive, packages: Sequence[Package], *, store: BlobStore, trim: Trim = Trim(),
+                      epoch: int = DEFAULT_EPOCH) -> Layer:
+    """A reproducible layer holding exactly `packages` (already resolved), with their distroless status files."""
     paths = archive.fetch(packages)
     sink = MemorySink()
     installed = unpack(list(zip(packages, paths)), sink, trim=trim)

@@ -66,7 +66,8 @@ class JavaBuildpack:
             raise BuildError("the Java buildpack needs the stack's Debian packages (a JDK and a JRE), "
                              "and this build has none", "build on the built-in stack")
         jdk = resolve(meta.get("java_version", ""), meta.get("java_version_source", "default"),
-                      exact=meta.get("java_version_exact") == "true", arch=debian_arch(self.arch))
+                      exact=meta.get("java_version_exact") == "true", arch=debian_arch(self.arch),
+                      packages=ctx.packages)
         at_build = f"{jdk.jdk_package} at build, " if tool in ("maven", "mvnw") else ""
         ctx.log(f"Java {jdk.major} ({meta.get('java_version_source', 'default')}): "
                 f"{at_build}{jdk.jre_package} at launch")

@@ -5,9 +5,10 @@ The JDK and JRE are Debian packages (`openjdk-NN-jdk-headless` at build,
 as Heroku's and Paketo's buildpacks install a vendor JDK and ship only a JRE.
 The headless variants pull in no X11 or fonts.
 
-The contract gives a buildpack no view of the stack's package index, so the
-majors of the default stack (Debian trixie) are listed here; a request outside
-them is one line naming what is offered (exit 5), before anything is fetched.
+The majors of the default suite (Debian trixie) are listed here, so the common
+case needs no package index; an exact major that only another suite has
+(OpenJDK 17: bookworm) moves the build there (`Packages.offered`/`use_suite`);
+a request no suite has is one line naming what is offered (exit 5).
 An exact request (BP_JVM_VERSION, system.properties) must be offered as it is;
 a minimum (the pom's compiler level, a jar's Build-Jdk-Spec) gets the oldest
 offered major at least that, so `--release 17` code builds with javac 21.
@@ -23,6 +24,7 @@ import re
 from dataclasses import dataclass
 
 from builder.errors import BuildError
+from builder.lifecycle.contract import Packages
 
 OFFERED = (21, 25)   # Debian trixie's openjdk-NN packages
 LTS = (21, 25)
@@ -63,19 +65,30 @@ def parse_major(text: str, source: str) -> int:
     return int(match.group(1) or match.group(2))
 
 
-def resolve(requested: str, source: str, *, exact: bool, arch: str) -> Jdk:
-    """The Java to build and run with (see the module docstring); BuildError when the stack has none that fits."""
+def resolve(requested: str, source: str, *, exact: bool, arch: str, packages: Packages | None = None) -> Jdk:
+    """The Java to build and run with (see the module docstring); BuildError when no suite has one that fits.
+
+    When the default suite's majors do not fit but another suite of the stack has
+    the exact major asked for (OpenJDK 17 is bookworm's), the build moves there
+    through `packages.use_suite`, as the Ruby buildpack does for Ruby 3.1.
+    """
     offered = ", ".join(str(m) for m in OFFERED)
     if not requested:
         return Jdk(max(LTS), arch)
     major = parse_major(requested, source)
     fits = [m for m in OFFERED if (m == major if exact else m >= major)]
-    if not fits:
-        kind = "" if exact else " or newer"
-        raise BuildError(f"Java {requested}{kind} (from {source}) is not offered by {SUITE}: it offers Java {offered}",
-                         f"ask for one of {offered} (BP_JVM_VERSION, system.properties java.runtime.version, "
-                         "or the pom's maven.compiler.release)")
-    return Jdk(min(fits), arch)
+    if fits:
+        return Jdk(min(fits), arch)
+    elsewhere = packages.offered(f"openjdk-{major}-jdk-headless") if packages is not None else {}
+    if packages is not None and elsewhere:
+        suite = next(iter(elsewhere))
+        packages.use_suite(suite)
+        return Jdk(major, arch)
+    kind = "" if exact else " or newer"
+    raise BuildError(f"Java {requested}{kind} (from {source}) is not offered by {SUITE}: it offers Java {offered}"
+                     + (", and no other Debian suite of the stack has it" if packages is not None else ""),
+                     f"ask for one of {offered} (BP_JVM_VERSION, system.properties java.runtime.version, "
+                     "or the pom's maven.compiler.release)")
 
 
 def debian_arch(oci_arch: str) -> str:

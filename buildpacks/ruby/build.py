@@ -32,7 +32,7 @@ from builder.errors import BuildError
 from builder.lifecycle.contract import LAYERS, WORKSPACE, BuildContext, BuildResult, BuiltLayer, Component, Mount
 from detectors.ruby import gemfile_ruby, read_lockfile
 
-from .inventory import deb_component, gem_components, runtime_component
+from .inventory import gem_components, runtime_component
 from .versions import OFFERED, STACK_SUITE, check_exact, other_suite, pick_series, series_accepts
 
 BUILDPACK = "ruby"
@@ -87,7 +87,7 @@ class RubyBuildpack:
         bundle_env = {"BUNDLE_GEMFILE": f"{app_dir}/Gemfile", "BUNDLE_PATH": GEMS, "BUNDLE_DEPLOYMENT": "true",
                       "BUNDLE_WITHOUT": without}
         layers: list[BuiltLayer] = []
-        components: list[Component] = [runtime_component(ruby.version), *self._debs(ctx, series, home)]
+        components: list[Component] = [runtime_component(ruby.version)]  # the lifecycle lists the debs
         if install:
             assert lock is not None
             _check_bundler(lock.bundler, ruby.bundler)
@@ -147,14 +147,6 @@ class RubyBuildpack:
             ctx.packages.use_suite(found[0])
             return found[1]
         return pick_series(request, source, suite if suite in OFFERED else STACK_SUITE)
-
-    def _debs(self, ctx: BuildContext, series: str, home: Path) -> list[Component]:
-        """The launch packages asked for, as SBOM components (the lifecycle's SBOM lists only the run
-        image's own packages): name and version from the build root's dpkg database."""
-        names = [f"ruby{series}", f"libruby{series}", "ruby", "bundler", "ruby-rubygems"]
-        done = self._run(ctx, ["sh", "-c", "dpkg-query -W -f '${Package} ${Version} ${Architecture}\\n' \"$@\" || true",
-                               "sh", *names], "dpkg-query", {"HOME": BUILD_HOME}, [Mount(home, BUILD_HOME)])
-        return [deb_component(*line.split()) for line in done.stdout.splitlines() if len(line.split()) == 3]
 
     def _run(self, ctx: BuildContext, argv: Sequence[str], what: str, env: Mapping[str, str],
              mounts: Sequence[Mount], cwd: str = WORKSPACE) -> subprocess.CompletedProcess[str]:

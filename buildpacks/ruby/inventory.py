@@ -19,12 +19,6 @@ def runtime_component(version: str, layer: str = "packages") -> Component:
     return Component("ruby", version, f"pkg:generic/ruby@{version}", layer, "application")
 
 
-def deb_component(name: str, version: str, arch: str, layer: str = "packages") -> Component:
-    """A Debian package of the launch packages layer, with the purl `builder.lifecycle.sbom` gives the run image's."""
-    purl = f"pkg:deb/debian/{quote(name, safe='')}@{quote(version, safe='')}?arch={quote(arch, safe='')}"
-    return Component(name, version, purl, layer)
-
-
 def gem_purl(name: str, version: str) -> str:
     """pkg:gem/NAME@VERSION, with `?platform=` for a platform gem (the purl spec's gem type)."""
     plain, _, platform = version.partition("-")

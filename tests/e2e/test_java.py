@@ -128,9 +128,8 @@ public final class Tls {
 """
 
 
-def test_a_prebuilt_jar_runs_on_the_oldest_jre_that_fits_its_build_jdk(  # type: ignore[no-untyped-def]
-        publish, registry: Registry, docker_config: Path, build_cache: Path, repo_name: str, tmp_path: Path,
-        docker_engine: object) -> None:
+def prebuilt_jar_app(tmp_path: Path) -> Path:
+    """An app that is only server.jar (javac --release 17, Build-Jdk-Spec 17, as Maven's archiver writes it)."""
     src = tmp_path / "src"
     (src / "example").mkdir(parents=True)
     (src / "example/Main.java").write_text((EXAMPLES / "java-plain/src/main/java/example/Main.java").read_text())
@@ -139,10 +138,16 @@ def test_a_prebuilt_jar_runs_on_the_oldest_jre_that_fits_its_build_jdk(  # type:
                     str(src / "example/Tls.java")], check=True)
     app = tmp_path / "app"
     app.mkdir()
-    (tmp_path / "manifest.txt").write_text("Build-Jdk-Spec: 17\n")  # as Maven's archiver writes it
+    (tmp_path / "manifest.txt").write_text("Build-Jdk-Spec: 17\n")
     subprocess.run(["jar", "--create", "--file", str(app / "server.jar"), "--main-class", "example.Main",
                     "--manifest", str(tmp_path / "manifest.txt"), "-C", str(tmp_path / "classes"), "."], check=True)
-    _, url = publish(app)
+    return app
+
+
+def test_a_prebuilt_jar_runs_on_the_oldest_jre_that_fits_its_build_jdk(  # type: ignore[no-untyped-def]
+        publish, registry: Registry, docker_config: Path, build_cache: Path, repo_name: str, tmp_path: Path,
+        docker_engine: object) -> None:
+    _, url = publish(prebuilt_jar_app(tmp_path))
     run = dockless("build", url, "--image", f"{registry.host}/{repo_name}:v1",
                    docker_config=docker_config, cache_dir=build_cache)
     assert run.code == 0, run.stderr
@@ -158,6 +163,22 @@ def test_a_prebuilt_jar_runs_on_the_oldest_jre_that_fits_its_build_jdk(  # type:
     assert int(out.split()[-1]) > 100, out
 
 
+def test_java_17_asked_for_exactly_runs_on_bookworm_which_has_it(  # type: ignore[no-untyped-def]
+        publish, registry: Registry, docker_config: Path, build_cache: Path, repo_name: str, tmp_path: Path,
+        docker_engine: object) -> None:
+    """trixie offers OpenJDK 21 and 25; BP_JVM_VERSION=17 moves the build to bookworm's openjdk-17."""
+    _, url = publish(prebuilt_jar_app(tmp_path))
+    run = dockless("build", url, "--env", "BP_JVM_VERSION=17", "--image", f"{registry.host}/{repo_name}:v1",
+                   docker_config=docker_config, cache_dir=build_cache)
+    assert run.code == 0, run.stderr
+    assert "Java 17 (BP_JVM_VERSION)" in run.stderr
+    assert run_container(run.last_line, port=18234, docker_config=docker_config).strip() == \
+        "plain java 17 on port 18234"
+    release = docker_run_output(run.last_line, "/etc/debian_version", docker_config=docker_config,
+                                extra_args=("--entrypoint", "/bin/cat"), timeout=60)
+    assert release.startswith("12.")
+
+
 BROKEN_POM = (EXAMPLES / "java-plain/pom.xml").read_text().replace("</artifactId>\n  <version>", "</groupId>\n  <version>", 1)
 MISSING_DEP = (EXAMPLES / "java-plain/pom.xml").read_text().replace("<build>", """<dependencies>
     <dependency><groupId>io.dockless.nothing</groupId><artifactId>does-not-exist</artifactId><version>9.9.9</version></dependency>
@@ -167,7 +188,8 @@ MISSING_DEP = (EXAMPLES / "java-plain/pom.xml").read_text().replace("<build>", "
 
 @pytest.mark.parametrize(("files", "env", "code", "words"), [
     ({"pom.xml": BROKEN_POM}, (), 2, ("pom.xml is not well-formed XML: line 7 column 27: mismatched tag",)),
-    ({}, ("BP_JVM_VERSION=17",), 5, ("Java 17 (from BP_JVM_VERSION) is not offered by Debian trixie: it offers Java 21, 25",)),
+    ({}, ("BP_JVM_VERSION=11",), 5, ("Java 11 (from BP_JVM_VERSION) is not offered by Debian trixie: it offers Java "
+                                     "21, 25, and no other Debian suite of the stack has it",)),
     ({"pom.xml": MISSING_DEP}, (), 5, ("mvn -B -DskipTests package failed", "does-not-exist")),
     ({"src/main/java/example/Main.java": "package example; class Main { void f() { int x = ; } }"}, (), 5,
      ("mvn -B -DskipTests package failed", "ERROR")),

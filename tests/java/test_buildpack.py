@@ -12,6 +12,7 @@ import pytest
 
 from builder.buildpack.launch import SHELL
 from builder.errors import BuildError
+from builder.lifecycle.packages import PackageRequests
 from buildpacks.java import jar, maven, truststore
 from buildpacks.java.build import _siblings
 from buildpacks.java.jdk import Jdk, parse_major, resolve
@@ -183,3 +184,14 @@ def test_with_subdir_the_app_starts_in_its_member_and_its_siblings_stay_out(tmp_
         (tmp_path / rel).write_text("x")
     assert _siblings(tmp_path, "services/api") == {"README.md", "pom.xml", "services/web"}
     assert _siblings(tmp_path, "") == frozenset()
+
+
+def test_an_exact_major_only_another_suite_has_moves_the_build_there() -> None:
+    offers = {"openjdk-17-jdk-headless": {"bookworm": "17.0.16+8-1~deb12u1"}}
+    packages = PackageRequests("trixie", ("trixie", "bookworm", "forky"),
+                               lambda name, suites: {s: v for s, v in offers.get(name, {}).items() if s in suites})
+    assert resolve("17", "BP_JVM_VERSION", exact=True, arch="amd64", packages=packages) == Jdk(17, "amd64")
+    assert packages.suite == "bookworm"
+    with pytest.raises(BuildError, match="Java 11 .* and no other Debian suite of the stack has it"):
+        resolve("11", "BP_JVM_VERSION", exact=True, arch="amd64",
+                packages=PackageRequests("trixie", ("trixie", "bookworm"), lambda name, suites: {}))

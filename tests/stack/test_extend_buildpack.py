@@ -87,7 +87,8 @@ def test_a_buildpack_gets_jq_in_the_sandbox_and_ships_it_in_a_packages_layer(bui
                              download_dir=tmp_path / "downloads", log=lines.append, packages=packages)  # fmt: skip
         run_image = services.run_image(packages.suite)
         assert services.package_layer is not None
-        layer = services.package_layer(run_image, packages.launch, packages.suite)
+        layer, debs = services.package_layer(run_image, packages.launch, packages.suite)
+        assert debs["jq"] and "libjq1" in debs and "libc6" not in debs  # what the layer adds, for the SBOM
     check_launch(result, workspace, run_image, extra_layers=[layer])  # jq resolves on the image's launch PATH
     image, exported = export(run_image, result, workspace, never_ship=frozenset(), store=ctx.store,
                              epoch=DEFAULT_EPOCH, created=DEFAULT_EPOCH, provenance=Provenance(),
