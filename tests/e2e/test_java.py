@@ -174,8 +174,8 @@ def test_java_17_asked_for_exactly_runs_on_bookworm_which_has_it(  # type: ignor
     assert "Java 17 (BP_JVM_VERSION)" in run.stderr
     assert run_container(run.last_line, port=18234, docker_config=docker_config).strip() == \
         "plain java 17 on port 18234"
-    release = docker_run_output(run.last_line, "/etc/debian_version", docker_config=docker_config,
-                                extra_args=("--entrypoint", "/bin/cat"), timeout=60)
+    release = docker_run_output(run.last_line, "-c", "read v < /etc/debian_version; echo $v",
+                                docker_config=docker_config, extra_args=("--entrypoint", "/bin/sh"), timeout=60)
     assert release.startswith("12.")
 
 
