@@ -69,7 +69,8 @@ def _print(detected: DetectResult, verbose: bool) -> None:
             if verbose:
                 for needed in detection.requires:
                     for key, value in needed.metadata.items():
-                        result(f"            requires {needed.name}.{key} = {value}")
+                        if value:
+                            result(f"            requires {needed.name}.{key} = {value}")
 
 
 def _executor(out: Output) -> Callable[[Path], Executor]:

@@ -88,8 +88,9 @@ def default_services(ctx: Context, *, log: Callable[[str], None], environ: Mappi
         for suite in suites:
             try:
                 package = archive(suite).packages().get(name)
-            except StackError as exc:  # a suite we cannot read now is not an offer
-                log(f"Debian {suite}: {exc.message}")
+            except StackError as exc:  # a suite we cannot read now is not an offer (details with -v)
+                if debug:
+                    debug(f"Debian {suite}: {exc.message}")
                 continue
             if package is not None:
                 found[suite] = package.version

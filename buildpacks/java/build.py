@@ -36,7 +36,7 @@ from detectors.java import parse_manifest, read_jar_manifest
 
 from . import jar, maven, truststore
 from .jdk import Jdk, debian_arch, resolve
-from .processes import processes
+from .processes import check_jars, processes
 
 BUILDPACK = "java"
 CACERTS = f"{maven.HOME}/cacerts/cacerts"
@@ -69,7 +69,7 @@ class JavaBuildpack:
                       exact=meta.get("java_version_exact") == "true", arch=debian_arch(self.arch),
                       packages=ctx.packages)
         at_build = f"{jdk.jdk_package} at build, " if tool in ("maven", "mvnw") else ""
-        ctx.log(f"Java {jdk.major} ({meta.get('java_version_source', 'default')}): "
+        ctx.log(f"Java {jdk.major} ({meta.get('java_version_source', 'default')}) from Debian {ctx.packages.suite}: "
                 f"{at_build}{jdk.jre_package} at launch")
         ctx.packages.add([jdk.jre_package], build=False, launch=True)
         app = ctx.workspace / ctx.app_dir
@@ -99,6 +99,7 @@ class JavaBuildpack:
         if not launch:
             raise BuildError("the app has no Main-Class and no Procfile web: dockless does not know how to start it",
                              "set Main-Class in the jar's manifest, or add a Procfile with 'web: java …'")
+        check_jars(launch, app, root)
         components = [Component("openjdk-jre", str(jdk.major), f"pkg:deb/debian/{jdk.jre_package}", "packages",
                                  "application"), *jar.jar_components(app, repository)]
         launch_env = {"JAVA_HOME": jdk.home, "JAVA_TOOL_OPTIONS.default": MEMORY_FLAGS, "PORT.default": "8080",
@@ -134,7 +135,8 @@ class JavaBuildpack:
         if ctx.env.get("BP_MAVEN_MIRROR_URL", "").strip():
             (settings / "settings.xml").write_text(maven.mirror_settings(ctx.env["BP_MAVEN_MIRROR_URL"]))
         cwd = f"/workspace/{ctx.app_dir}".rstrip("/")
-        what = " ".join(["./mvnw" if tool == "mvnw" else "mvn", *argv[1:-1]])  # "mvn -B -DskipTests package"
+        what = " ".join(["./mvnw" if tool == "mvnw" else "mvn",  # "mvn -B -DskipTests package"
+                         *(a for a in argv[1:-1] if not a.startswith("-Dmaven.compiler."))])
 
         def run(m2: Path) -> None:
             mounts = [Mount(m2, maven.M2, writable=True), Mount(home, maven.BUILD_HOME, writable=True),
@@ -147,16 +149,7 @@ class JavaBuildpack:
         if reused:
             ctx.log("Maven local repository: reused (the poms did not change)")
             run(m2)
-        targets = [app / "target", *sorted(p for p in app.glob("*/target") if p.is_dir())]
-        for target in targets:
-            if target.is_dir():
-                try:
-                    return jar.find_app_jar(target), m2 / "repository"
-                except BuildError:
-                    if target == targets[-1]:
-                        raise
-        raise BuildError("Maven made no target/ directory: there is no jar to run",
-                         "check that the pom's packaging is jar and that BP_MAVEN_BUILD_ARGUMENTS runs 'package'")
+        return jar.choose_app_jar(app, ctx.env.get("BP_MAVEN_BUILT_ARTIFACT", "").strip()), m2 / "repository"
 
 
 def _copy_libs(target: Path, scratch: Path) -> None:

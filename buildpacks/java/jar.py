@@ -43,18 +43,75 @@ def describe(path: Path, manifest: dict[str, str]) -> AppJar:
     return AppJar(path, manifest.get("Main-Class", ""), is_spring_boot(manifest))
 
 
-def find_app_jar(directory: Path) -> AppJar:
-    """The application jar in `directory` (Maven's target/); BuildError when there is none."""
+def runnable_jars(directory: Path) -> tuple[list[Path], list[AppJar]]:
+    """The jars in `directory` (Maven's target/) that could be the app, and those of them that can run
+    (Spring Boot's repackaged jars first, else jars with a Main-Class)."""
     jars = sorted(p for p in directory.glob("*.jar")
                   if p.is_file() and not p.name.endswith(NOT_APPS) and not p.name.startswith("original-"))
     found = [describe(jar, read_jar_manifest(jar)) for jar in jars]
     boot = [j for j in found if j.spring_boot]
-    runnable = boot or [j for j in found if j.main_class]
+    return jars, boot or [j for j in found if j.main_class]
+
+
+def find_app_jar(directory: Path) -> AppJar:
+    """The application jar in `directory` (Maven's target/); BuildError when there is none."""
+    jars, runnable = runnable_jars(directory)
     if not runnable:
         names = ", ".join(j.name for j in jars) or "no jar"
         raise BuildError(f"the build made no runnable jar in {directory.name}/ ({names}): none has a Main-Class",
                          "set <mainClass> in the maven-jar-plugin's manifest, or use spring-boot-maven-plugin")
     return runnable[0]
+
+
+def target_dirs(app: Path, depth: int = 4) -> list[Path]:
+    """Maven's output directories under `app`: `target/` of the root and of modules at any depth up to
+    `depth` (`services/web/target`), never inside another target/, a dot directory or node_modules."""
+    found: list[Path] = []
+    for dirpath, dirnames, _ in os.walk(app):
+        here = Path(dirpath)
+        if len(here.relative_to(app).parts) >= depth:
+            dirnames[:] = []
+            continue
+        if "target" in dirnames:
+            found.append(here / "target")
+        dirnames[:] = sorted(d for d in dirnames if d not in ("target", "node_modules", "src") and not d.startswith("."))
+    return sorted(found, key=lambda p: (len(p.relative_to(app).parts), p))
+
+
+def choose_app_jar(app: Path, pattern: str = "") -> AppJar:
+    """The application jar a Maven build made under `app`.
+
+    `pattern` is BP_MAVEN_BUILT_ARTIFACT (Paketo's variable, a glob relative to the
+    app: `web/target/*.jar`), which must match one runnable jar. Else the root's
+    target/ when it has a runnable jar (a single-module build), else the one module
+    that built one; several such modules are an error naming them, never a guess.
+    """
+    if pattern:
+        matches = [describe(p, read_jar_manifest(p)) for p in sorted(app.glob(pattern)) if p.is_file()]
+        runnable = [j for j in matches if j.spring_boot or j.main_class]
+        if len(runnable) != 1:
+            what = ", ".join(str(j.path.relative_to(app)) for j in matches) or "nothing"
+            raise BuildError(f"BP_MAVEN_BUILT_ARTIFACT '{pattern}' must match one runnable jar; it matches {what}",
+                             "give the path of the application jar, e.g. web/target/*.jar")
+        return runnable[0]
+    targets = target_dirs(app)
+    if not targets:
+        raise BuildError("Maven made no target/ directory: there is no jar to run",
+                         "check that the pom's packaging is jar and that BP_MAVEN_BUILD_ARGUMENTS runs 'package'")
+    root = app / "target"
+    if root in targets:
+        _, runnable = runnable_jars(root)
+        if runnable:
+            return runnable[0]
+    per_module = {t: runnable_jars(t)[1] for t in targets if t != root}
+    apps = {t: r for t, r in per_module.items() if r}
+    if len(apps) == 1:
+        return next(iter(apps.values()))[0]
+    if apps:
+        names = ", ".join(str(r[0].path.relative_to(app)) for r in apps.values())
+        raise BuildError(f"several modules built a runnable jar ({names}): dockless will not guess which is the app",
+                         "set --env BP_MAVEN_BUILT_ARTIFACT=<module>/target/*.jar (as Paketo's Maven buildpack reads it)")
+    return find_app_jar(targets[0])  # none runnable: the error names what the build made
 
 
 def unpack(jar: Path, dest: Path) -> None:

@@ -82,7 +82,7 @@ def resolve(requested: str, source: str, *, exact: bool, arch: str, packages: Pa
     elsewhere = packages.offered(f"openjdk-{major}-jdk-headless") if packages is not None else {}
     if packages is not None and elsewhere:
         suite = next(iter(elsewhere))
-        packages.use_suite(suite)
+        packages.use_suite(suite)  # the build log says so: "Java 17 (…) from Debian bookworm"
         return Jdk(major, arch)
     kind = "" if exact else " or newer"
     raise BuildError(f"Java {requested}{kind} (from {source}) is not offered by {SUITE}: it offers Java {offered}"

@@ -29,7 +29,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from builder.errors import BuildError
+from builder.errors import BuildError, UsageError
+from detectors.java import read_pom_properties
 from builder.lifecycle.contract import LAYERS, WORKSPACE
 
 from .jdk import Jdk
@@ -73,7 +74,27 @@ def command(workspace: Path, env: Mapping[str, str], tool: str) -> list[str]:
         raise BuildError(f"BP_MAVEN_BUILD_ARGUMENTS cannot be split into words: {exc}",
                          "balance the quotes in BP_MAVEN_BUILD_ARGUMENTS") from None
     settings = _settings(workspace, env)
-    return [*program, *(["--settings", settings] if settings else []), *args, f"-Dmaven.repo.local={REPOSITORY}"]
+    return [*program, *(["--settings", settings] if settings else []), *args, *compiler_levels(workspace),
+            f"-Dmaven.repo.local={REPOSITORY}"]
+
+
+def compiler_levels(workspace: Path) -> list[str]:
+    """`-Dmaven.compiler.source/target=R` for a pom that sets only `maven.compiler.release` R.
+
+    maven-compiler-plugin before 3.6 ignores `release`, and Maven 3.8 (Debian
+    bookworm's, where a Java 17 build runs) binds 3.1 unless the pom pins a
+    version: it then compiles at level 5, which JDK 17 refuses ("Source option 5
+    is no longer supported"). Newer plugins let `release` win, so this changes
+    nothing there. A pom that sets source/target itself is left alone.
+    """
+    try:
+        props = read_pom_properties(workspace / "pom.xml")
+    except (OSError, UsageError):
+        return []
+    release = props.get("maven.compiler.release", "").strip()
+    if not release or "maven.compiler.source" in props or "maven.compiler.target" in props:
+        return []
+    return [f"-Dmaven.compiler.source={release}", f"-Dmaven.compiler.target={release}"]
 
 
 def _settings(workspace: Path, env: Mapping[str, str]) -> str | None:

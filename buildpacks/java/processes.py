@@ -15,9 +15,13 @@ jar, as Paketo's executable-jar buildpack does, it starts faster than `-jar`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import posixpath
+import shlex
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from builder.buildpack.launch import ARGV0, SHELL, make_processes
+from builder.errors import BuildError
 from builder.lifecycle.contract import WORKSPACE, Process
 
 
@@ -36,3 +40,29 @@ def processes(procfile: Mapping[str, str], *, java: str, main_class: str, spring
     else:
         web = Process("web", (java, "-cp", f"{root}:{root}/lib/*", main_class), default=True, working_dir=root)
     return [web, *(Process(p.type, p.command, p.args, False, p.working_dir) for p in found)]
+
+
+def check_jars(launch: Sequence[Process], app: Path, root: str = WORKSPACE) -> None:
+    """BuildError (exit 5) for a process whose `java -jar FILE` names a jar the image does not have.
+
+    Heroku-style Procfiles say `web: java -jar target/app.jar`; dockless ships the
+    jar unpacked, without target/, so that process could not start. `app` is the
+    host directory that becomes `root` in the image.
+    """
+    for process in launch:
+        argv = list(process.command)
+        text = argv[2] if argv[:2] == [SHELL, "-c"] and len(argv) > 2 else shlex.join(argv)
+        try:
+            words = shlex.split(text)
+        except ValueError:
+            continue
+        for flag, value in zip(words, words[1:]):
+            if flag != "-jar" or any(c in value for c in "$*?[`"):
+                continue
+            where = posixpath.normpath(posixpath.join(process.working_dir, value))
+            rel = posixpath.relpath(where, root)
+            if rel.startswith("..") or not (app / rel).is_file():
+                raise BuildError(f"process '{process.type}' cannot start: its jar {value} is not in the image "
+                                 "(dockless ships the application jar unpacked, without target/)",
+                                 "drop the Procfile line and let dockless start the app, or start it with "
+                                 "'java -cp /workspace <Main-Class>'")

@@ -80,7 +80,7 @@ class RubyBuildpack:
         ctx.log(f"Ruby {ruby.version} and Bundler {ruby.bundler} from Debian {ctx.packages.suite} "
                 f"for '{requires.get('ruby') or 'any'}' ({requires.get('ruby_source') or 'default'})")
         directive = gemfile_ruby(app)
-        if directive and install:
+        if directive:  # Bundler enforces it whenever it loads the Gemfile, gems or none (bundle exec at launch)
             check_exact(directive[0], directive[1], ruby.version, ctx.packages.suite)
         app_dir = f"{WORKSPACE}/{ctx.app_dir}".rstrip("/")
         without = ctx.env.get("BUNDLE_WITHOUT", "development:test")

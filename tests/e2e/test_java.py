@@ -171,7 +171,7 @@ def test_java_17_asked_for_exactly_runs_on_bookworm_which_has_it(  # type: ignor
     run = dockless("build", url, "--env", "BP_JVM_VERSION=17", "--image", f"{registry.host}/{repo_name}:v1",
                    docker_config=docker_config, cache_dir=build_cache)
     assert run.code == 0, run.stderr
-    assert "Java 17 (BP_JVM_VERSION)" in run.stderr
+    assert "Java 17 (BP_JVM_VERSION) from Debian bookworm" in run.stderr
     assert run_container(run.last_line, port=18234, docker_config=docker_config).strip() == \
         "plain java 17 on port 18234"
     release = docker_run_output(run.last_line, "-c", "read v < /etc/debian_version; echo $v",

@@ -16,7 +16,7 @@ from builder.lifecycle.packages import PackageRequests
 from buildpacks.java import jar, maven, truststore
 from buildpacks.java.build import _siblings
 from buildpacks.java.jdk import Jdk, parse_major, resolve
-from buildpacks.java.processes import processes
+from buildpacks.java.processes import check_jars, processes
 
 BOOT = "Manifest-Version: 1.0\nMain-Class: org.springframework.boot.loader.launch.JarLauncher\n" \
        "Start-Class: example.Application\nSpring-Boot-Classes: BOOT-INF/classes/\n\n"
@@ -195,3 +195,52 @@ def test_an_exact_major_only_another_suite_has_moves_the_build_there() -> None:
     with pytest.raises(BuildError, match="Java 11 .* and no other Debian suite of the stack has it"):
         resolve("11", "BP_JVM_VERSION", exact=True, arch="amd64",
                 packages=PackageRequests("trixie", ("trixie", "bookworm"), lambda name, suites: {}))
+
+
+def module_jar(app: Path, module: str, name: str, main: str = "example.Main") -> Path:
+    (app / module / "target").mkdir(parents=True, exist_ok=True)
+    return make_jar(app / module / "target" / name, f"Manifest-Version: 1.0\nMain-Class: {main}\n")
+
+
+def test_the_module_that_built_the_app_jar_is_found_at_any_depth(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    (app / "target").mkdir(parents=True)  # the aggregator's own target/ holds no jar
+    module_jar(app, "services/core", "core-1.0.jar", main="")
+    module_jar(app, "services/web", "web-1.0.jar")
+    assert jar.choose_app_jar(app).path == app / "services/web/target/web-1.0.jar"
+
+
+def test_several_runnable_modules_are_an_error_unless_bp_maven_built_artifact_picks_one(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    module_jar(app, "web", "web-1.0.jar")
+    module_jar(app, "tools", "tools-1.0.jar", main="example.Tool")
+    with pytest.raises(BuildError, match=r"several modules built a runnable jar \(tools/target/tools-1.0.jar, "
+                                         r"web/target/web-1.0.jar\)") as info:
+        jar.choose_app_jar(app)
+    assert "BP_MAVEN_BUILT_ARTIFACT" in info.value.hint
+    assert jar.choose_app_jar(app, "web/target/*.jar").main_class == "example.Main"
+    with pytest.raises(BuildError, match="must match one runnable jar; it matches nothing"):
+        jar.choose_app_jar(app, "api/target/*.jar")
+    with pytest.raises(BuildError, match="no target/ directory"):
+        jar.choose_app_jar(tmp_path / "empty")
+
+
+def test_a_pom_with_only_release_gets_source_and_target_for_old_compiler_plugins(tmp_path: Path) -> None:
+    pom = '<project xmlns="http://maven.apache.org/POM/4.0.0"><properties>{}</properties></project>'
+    (tmp_path / "pom.xml").write_text(pom.format("<maven.compiler.release>17</maven.compiler.release>"))
+    assert maven.compiler_levels(tmp_path) == ["-Dmaven.compiler.source=17", "-Dmaven.compiler.target=17"]
+    (tmp_path / "pom.xml").write_text(pom.format("<maven.compiler.release>17</maven.compiler.release>"
+                                                 "<maven.compiler.source>11</maven.compiler.source>"))
+    assert maven.compiler_levels(tmp_path) == []  # the pom says what it wants
+    (tmp_path / "pom.xml").write_text(pom.format(""))
+    assert maven.compiler_levels(tmp_path) == []
+
+
+def test_a_procfile_jar_that_does_not_ship_fails_the_build(tmp_path: Path) -> None:
+    (tmp_path / "app.jar").write_bytes(b"PK")
+    ok = processes({"web": "java -jar app.jar"}, java="/j/bin/java", main_class="", spring_boot=False)
+    check_jars(ok, tmp_path)
+    gone = processes({"web": "java $JAVA_OPTS -jar target/app-1.0.jar --port $PORT"}, java="/j/bin/java",
+                     main_class="", spring_boot=False)
+    with pytest.raises(BuildError, match=r"process 'web' cannot start: its jar target/app-1.0.jar is not in the image"):
+        check_jars(gone, tmp_path)

@@ -189,6 +189,7 @@ def test_time_source_posts_cloudevents_to_a_logger_built_by_dockless(
     ("missing-gem", 5, ("bundle install failed",)),
     ("failing-compile", 5, ("bundle install failed",)),
     ("no-lockfile", 5, ("the Gemfile declares gems but there is no Gemfile.lock",)),
+    ("exact-ruby-no-gems", 5, ("the Gemfile asks for Ruby 3.3.4 exactly", "Bundler would refuse it")),
 ])
 def test_bad_ruby_input_fails_in_one_line_and_pushes_nothing(
         case: str, code: int, words: tuple[str, ...], publish: Publish, registry: Registry,
@@ -202,6 +203,9 @@ def test_bad_ruby_input_fails_in_one_line_and_pushes_nothing(
         "failing-compile": {"Gemfile": f'source "{gem_server.url}"\ngem "broken_ext"\n', "app.rb": "\n",
                             "Gemfile.lock": lockfile(source, {"broken_ext": "1.0.0"})},
         "no-lockfile": {"Gemfile": f'source "{gem_server.url}"\ngem "rack"\n', "config.ru": "run nil\n"},
+        # no gems, but `bundle exec` at launch would still refuse the running 3.3.x
+        "exact-ruby-no-gems": {"Gemfile": 'ruby "3.3.4"\n', "Procfile": "web: bundle exec ruby app.rb\n",
+                               "app.rb": "\n"},
     }[case]
     _, url = publish(f"ruby-{case}", files)
     run = dockless("build", url, "--image", f"{registry.host}/{repo_name}:v1", *env_args(gem_server.credentials_env()),
