@@ -81,7 +81,8 @@ def default_services(ctx: Context, *, log: Callable[[str], None], environ: Mappi
                                packages_root=packages_root if packages else None)
 
     def package_layer(image: Image, names: Sequence[str], suite: str) -> tuple[Layer, dict[str, str]]:
-        return launch_package_layer(archive(suite), names, store=ctx.store, base=image, log=log)
+        return launch_package_layer(archive(suite), names, store=ctx.store, base=image, log=log,
+                                    memo_dir=cache_root / "launch-packages")
 
     def offered(name: str, suites: Sequence[str]) -> dict[str, str]:
         found: dict[str, str] = {}

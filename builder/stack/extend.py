@@ -36,7 +36,9 @@ import filelock
 from builder.errors import DocklessError, StackError
 from builder.image.blobs import BlobStore
 from builder.image.image import Image
-from builder.image.layer import Layer
+from builder.image.digest import Digest
+from builder.image.layer import Layer, layer_from_blob
+from builder.image.media import OCI_LAYER_GZIP, Descriptor
 from builder.stack.debian import Archive, Package
 
 from .buildroot import BUILD_PACKAGES
@@ -84,21 +86,62 @@ def extend_build_root(cache_root: Path, archive: Archive, base_root: Path | None
 
 
 def launch_package_layer(archive: Archive, names: Sequence[str], *, store: BlobStore, base: Image,
-                         log: Log) -> tuple[Layer, dict[str, str]]:
+                         log: Log, memo_dir: Path | None = None) -> tuple[Layer, dict[str, str]]:
     """The image layer holding `names` and what they need that `base` lacks (see `package_layer`), and
     every package in it ({name: version}, for the SBOM).
 
+    With `memo_dir`, a layer made before for the same base image and names is taken from the blob
+    store without unpacking anything: the base's digest pins the archive state (a stack is remade,
+    with new labels, when the archive moves), so the same inputs give the same layer. A JRE is
+    ~220 MB unpacked; re-making it on every code change cost seconds.
+
     Raises StackError with one line for an unknown package or an unreachable mirror.
     """
+    memo = memo_dir / f"{_memo_key(base, names)}.json" if memo_dir is not None else None
+    known = _recall(memo, store)
+    if known is not None:
+        return known
     log(f"launch packages: {', '.join(names)}")
     try:
         packages = packages_to_add(archive, names, base)
-        return layer_of_packages(archive, packages, store=store), {p.name: p.version for p in packages}
+        layer = layer_of_packages(archive, packages, store=store)
     except DocklessError:
         raise
     except OSError as exc:
         raise StackError(f"cannot add the launch packages {', '.join(names)}: {exc.strerror or exc}",
                          "check the disk space and permissions of the dockless cache") from exc
+    debs = {p.name: p.version for p in packages}
+    if memo is not None:
+        _remember(memo, layer, debs)
+    return layer, debs
+
+
+def _memo_key(base: Image, names: Sequence[str]) -> str:
+    doc = {"recipe": RECIPE, "base": str(base.digest), "names": sorted(set(names))}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _recall(memo: Path | None, store: BlobStore) -> tuple[Layer, dict[str, str]] | None:
+    if memo is None:
+        return None
+    try:
+        data = json.loads(memo.read_text())
+        digest, diff_id = Digest.parse(data["digest"]), Digest.parse(data["diff_id"])
+        debs = {str(k): str(v) for k, v in data["packages"].items()}
+        size = int(data["size"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if not store.has(digest):
+        return None
+    return layer_from_blob(store, Descriptor(OCI_LAYER_GZIP, digest, size), diff_id), debs
+
+
+def _remember(memo: Path, layer: Layer, debs: dict[str, str]) -> None:
+    memo.parent.mkdir(parents=True, exist_ok=True)
+    tmp = memo.with_name(f".{memo.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"digest": str(layer.digest), "size": layer.size, "diff_id": str(layer.diff_id),
+                               "packages": debs}, sort_keys=True))
+    os.replace(tmp, memo)
 
 
 def _key(identity: Mapping[str, object], archive: Archive) -> str:

@@ -200,3 +200,23 @@ def test_the_dir_sink_stays_inside_its_root_and_never_writes_through_a_hard_link
     sink.add(Entry("usr/lib/alias", "dir", 0o755))  # dpkg keeps a symlink to a directory
     sink.add(Entry("usr/lib/alias/file", data=b"y", mode=0o644))
     assert os.readlink(root / "usr/lib/alias") == "real" and (root / "usr/lib/real/file").read_bytes() == b"y"
+
+
+def test_a_launch_layer_made_once_is_reused_without_touching_the_archive(archive: Archive, tmp_path: Path) -> None:
+    """A code-only rebuild must not unpack the JRE again: same base image + same names -> the stored layer."""
+    store = BlobStore(tmp_path / "blobs")
+    memo = tmp_path / "memo"
+    first, debs = launch_package_layer(archive, ["jq"], store=store, base=scratch(), log=lambda line: None,
+                                       memo_dir=memo)
+
+    class NoArchive:
+        def __getattr__(self, name: str) -> object:
+            raise AssertionError(f"the archive was used ({name})")
+
+    again, debs_again = launch_package_layer(NoArchive(), ["jq"], store=store, base=scratch(),  # type: ignore[arg-type]
+                                             log=lambda line: None, memo_dir=memo)
+    assert (again.digest, again.diff_id, again.size) == (first.digest, first.diff_id, first.size)
+    assert debs_again == debs and "jq" in debs and "libjq1" in debs
+    with pytest.raises(AssertionError, match="the archive was used"):  # other names: made, from the archive
+        launch_package_layer(NoArchive(), ["jq", "tree"], store=store, base=scratch(),  # type: ignore[arg-type]
+                             log=lambda line: None, memo_dir=memo)
