@@ -32,6 +32,7 @@ from builder.errors import BuildError
 from builder.lifecycle.contract import LAYERS, WORKSPACE, BuildContext, BuildResult, BuiltLayer, Component, Mount
 from detectors.ruby import gemfile_ruby, read_lockfile
 
+from .groups import LEFT_OUT, check_left_out, top_level_requires
 from .inventory import gem_components, runtime_component
 from .versions import OFFERED, STACK_SUITE, check_exact, other_suite, pick_series, series_accepts
 
@@ -105,6 +106,11 @@ class RubyBuildpack:
             ctx.log("gems: reused the cached layer (Gemfile.lock unchanged)" if reused else "gems: installed")
             layers.append(BuiltLayer("gems", gems, GEMS, launch=True, cache=True, metadata=meta))
             components += gem_components(gems / "ruby" / ruby.abi, lock.specs)
+            required = top_level_requires(app)
+            if required:  # only then is Bundler asked which gems BUNDLE_WITHOUT left out
+                listed = self._run(ctx, ["ruby", "-e", LEFT_OUT], "bundler groups", env,
+                                   [Mount(gems, GEMS, writable=False), Mount(home, BUILD_HOME)], cwd=app_dir)
+                check_left_out(required, listed.stdout.split(), without)
             if requires.get("assets") == "true":
                 self._run(ctx, ["bundle", "exec", "rails", "assets:precompile"], "rails assets:precompile",
                           {**env, "RAILS_ENV": "production", "SECRET_KEY_BASE_DUMMY": "1"},

@@ -190,6 +190,8 @@ def test_time_source_posts_cloudevents_to_a_logger_built_by_dockless(
     ("failing-compile", 5, ("bundle install failed",)),
     ("no-lockfile", 5, ("the Gemfile declares gems but there is no Gemfile.lock",)),
     ("exact-ruby-no-gems", 5, ("the Gemfile asks for Ruby 3.3.4 exactly", "Bundler would refuse it")),
+    ("test-only-gem", 5, ("app.rb:1 requires 'hello_ext', but the Gemfile has the gem hello_ext only in groups",
+                          "BUNDLE_WITHOUT=development:test")),
 ])
 def test_bad_ruby_input_fails_in_one_line_and_pushes_nothing(
         case: str, code: int, words: tuple[str, ...], publish: Publish, registry: Registry,
@@ -206,6 +208,10 @@ def test_bad_ruby_input_fails_in_one_line_and_pushes_nothing(
         # no gems, but `bundle exec` at launch would still refuse the running 3.3.x
         "exact-ruby-no-gems": {"Gemfile": 'ruby "3.3.4"\n', "Procfile": "web: bundle exec ruby app.rb\n",
                                "app.rb": "\n"},
+        # the app needs at start a gem that only the test group has: installed without it, it would not start
+        "test-only-gem": {"Gemfile": f'source "{gem_server.url}"\ngroup :test do\n  gem "hello_ext"\nend\n',
+                          "Gemfile.lock": lockfile(source, {"hello_ext": "1.0.0"}),
+                          "app.rb": 'require "hello_ext"\nputs HelloExt.hello\n'},
     }[case]
     _, url = publish(f"ruby-{case}", files)
     run = dockless("build", url, "--image", f"{registry.host}/{repo_name}:v1", *env_args(gem_server.credentials_env()),
