@@ -180,6 +180,11 @@ def test_java_17_asked_for_exactly_runs_on_bookworm_which_has_it(  # type: ignor
 
 
 BROKEN_POM = (EXAMPLES / "java-plain/pom.xml").read_text().replace("</artifactId>\n  <version>", "</groupId>\n  <version>", 1)
+TEST_SCOPED = (EXAMPLES / "java-plain/pom.xml").read_text().replace("<build>", """<dependencies>
+    <dependency><groupId>com.google.code.gson</groupId><artifactId>gson</artifactId><version>2.11.0</version>
+      <scope>test</scope></dependency>
+  </dependencies>
+  <build>""")
 MISSING_DEP = (EXAMPLES / "java-plain/pom.xml").read_text().replace("<build>", """<dependencies>
     <dependency><groupId>io.dockless.nothing</groupId><artifactId>does-not-exist</artifactId><version>9.9.9</version></dependency>
   </dependencies>
@@ -194,7 +199,11 @@ MISSING_DEP = (EXAMPLES / "java-plain/pom.xml").read_text().replace("<build>", "
     ({"src/main/java/example/Main.java": "package example; class Main { void f() { int x = ; } }"}, (), 5,
      ("mvn -B -DskipTests package failed", "ERROR")),
     ({"pom.xml": "", "build.gradle": "plugins { id 'java' }\n"}, (), 5, ("Gradle builds are not supported yet",)),
-], ids=["malformed-pom", "impossible-java", "missing-artifact", "failing-compile", "gradle"])
+    # a test-scoped dependency the app's own code needs: Maven refuses to compile it, so no image misses it at run
+    ({"pom.xml": TEST_SCOPED, "src/main/java/example/UsesGson.java":
+      "package example; import com.google.gson.Gson; class UsesGson { Object g = new Gson(); }\n"}, (), 5,
+     ("mvn -B -DskipTests package failed", "package com.google.gson does not exist")),
+], ids=["malformed-pom", "impossible-java", "missing-artifact", "failing-compile", "gradle", "test-scope-at-runtime"])
 def test_bad_java_input_is_one_line_with_its_exit_code_and_nothing_is_pushed(  # type: ignore[no-untyped-def]
         files: dict[str, str], env: tuple[str, ...], code: int, words: tuple[str, ...], publish, registry: Registry,
         docker_config: Path, build_cache: Path, repo_name: str, tmp_path: Path) -> None:
