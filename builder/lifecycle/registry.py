@@ -32,12 +32,21 @@ BUILTIN: dict[str, tuple[str, str]] = {
     "nodejs": ("detectors.nodejs:NodeDetector", "buildpacks.nodejs:NodeBuildpack"),
     "ruby": ("detectors.ruby:RubyDetector", "buildpacks.ruby:RubyBuildpack"),
     "java": ("detectors.java:JavaDetector", "buildpacks.java:JavaBuildpack"),
+    "python": ("detectors.python:PythonDetector", "buildpacks.python:PythonBuildpack"),
+    "go": ("detectors.go:GoDetector", "buildpacks.go:GoBuildpack"),
+    "static": ("detectors.static:StaticDetector", "buildpacks.static:StaticBuildpack"),
+    "procfile": ("detectors.procfile:ProcfileDetector", "buildpacks.procfile:ProcfileBuildpack"),
 }
 
 ORDER: tuple[Group, ...] = (
     (GroupMember("nodejs", optional=True), GroupMember("ruby")),  # Ruby, with Node.js for assets when asked
+    (GroupMember("python"),),
+    (GroupMember("nodejs"), GroupMember("static")),  # a Node.js build script that writes a static site
     (GroupMember("nodejs"),),
     (GroupMember("java"),),
+    (GroupMember("go"),),
+    (GroupMember("static"),),  # index.html at the root or in public/
+    (GroupMember("procfile"),),  # a Procfile and nothing else: its web process on the stack
 )
 
 

@@ -1,0 +1,16 @@
+"""The Go buildpack (being written: issue 9)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from builder.errors import BuildError
+from builder.lifecycle.contract import BuildContext, BuildResult
+
+
+@dataclass(frozen=True)
+class GoBuildpack:
+    id: str = "go"
+
+    def build(self, ctx: BuildContext) -> BuildResult:
+        raise BuildError("the go buildpack is not written yet", "")

@@ -1,0 +1,16 @@
+"""The Python buildpack (being written: issue 9)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from builder.errors import BuildError
+from builder.lifecycle.contract import BuildContext, BuildResult
+
+
+@dataclass(frozen=True)
+class PythonBuildpack:
+    id: str = "python"
+
+    def build(self, ctx: BuildContext) -> BuildResult:
+        raise BuildError("the python buildpack is not written yet", "")
