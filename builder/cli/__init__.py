@@ -26,6 +26,7 @@ COMMANDS = {
     "copy": "builder.cli.copy:copy_cmd",
     "detect": "builder.cli.detect:command",
     "inspect": "builder.cli.inspect:inspect_cmd",
+    "resolve": "builder.cli.resolve:command",
     "stack": "builder.cli.stack:command",
 }
 

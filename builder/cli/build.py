@@ -18,6 +18,15 @@ from builder.reference import parse_reference
 from builder.source import SourceSpec
 
 
+def check_native(platform: Platform) -> None:
+    """Builds run their commands natively: another architecture is a UsageError (exit 2)."""
+    host = Platform.host()
+    if platform.architecture != host.architecture:
+        raise UsageError(f"building for {platform} on a {host} machine is not supported",
+                         "build on a machine of that architecture (build commands run natively), "
+                         "or leave out --platform")
+
+
 @click.command("build")
 @source_options
 @click.option("--image", "image_ref", required=True, metavar="REF",
@@ -36,11 +45,7 @@ def command(source: str, revision: str | None, subdir: str | None, env: tuple[st
     The last line of stdout is REPO@sha256:<digest>; progress goes to stderr.
     """
     ctx, out = make_context(verbose, cache_dir, insecure, platform)
-    host = Platform.host()
-    if ctx.platform.architecture != host.architecture:
-        raise UsageError(f"building for {ctx.platform} on a {host} machine is not supported",
-                         "build on a machine of that architecture (build commands run natively), "
-                         "or leave out --platform")
+    check_native(ctx.platform)
     request = BuildRequest(
         source=SourceSpec(source, revision, subdir),
         image=parse_reference(image_ref),

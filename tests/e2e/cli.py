@@ -23,14 +23,14 @@ class Run:
 
 
 def dockless(*args: str, docker_config: Path | None = None, cache_dir: Path | None = None,
-             env: Mapping[str, str] | None = None, timeout: float = 1200) -> Run:
+             env: Mapping[str, str] | None = None, timeout: float = 1200, cwd: Path | None = None) -> Run:
     full_env = {**os.environ, **(env or {})}
     if docker_config is not None:
         full_env["DOCKER_CONFIG"] = str(docker_config)
     if cache_dir is not None:
         full_env["DOCKLESS_CACHE_DIR"] = str(cache_dir)
     p = subprocess.run([sys.executable, "-m", "builder", *args], capture_output=True, text=True,
-                       env=full_env, timeout=timeout, stdin=subprocess.DEVNULL)
+                       env=full_env, timeout=timeout, stdin=subprocess.DEVNULL, cwd=cwd)
     return Run(p.returncode, p.stdout, p.stderr)
 
 
