@@ -17,6 +17,7 @@ import pytest
 from tests.infra.docker_engine import DockerEngine, check_docker_engine
 from tests.infra.faultproxy import FaultProxy
 from tests.infra.gitdaemon import GitDaemon, running_git_daemon
+from tests.infra.k8s_schema import K8sSchemas, install_schemas
 from tests.infra.oci import make_umoci_image
 from tests.infra.registry import Registry, running_registry
 from tests.ruby.gemserver import GemServer, build_gem_repo, running_gem_server
@@ -28,7 +29,7 @@ UMOCI_HTTPD_BODY = "hello from busybox httpd\n"
 E2E_FIXTURES = frozenset({
     "registry", "registry_noauth", "docker_config", "docker_engine", "git_daemon",
     "umoci_busybox", "faulty_registry",
-    "gem_server",
+    "gem_server", "k8s_schemas",
 })
 
 
@@ -116,6 +117,12 @@ def gem_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GemServer]:
     """Real .gem files (rack, webrick, sinatra… rebuilt from Debian's packages; two C-extension gems), Basic auth."""
     with running_gem_server(build_gem_repo(tmp_path_factory.mktemp("gems"))) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def k8s_schemas(tmp_path_factory: pytest.TempPathFactory) -> K8sSchemas:
+    """The Knative and Kubernetes models' validators (npm), installed once: `k8s_schemas.assert_valid(docs)`."""
+    return install_schemas(tmp_path_factory.mktemp("k8s-schemas") / "schema")
 
 
 @pytest.fixture

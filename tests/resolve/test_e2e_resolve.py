@@ -18,6 +18,7 @@ from tests.e2e.cli import assert_clean_error, dockless
 from tests.e2e.conftest import EXAMPLES
 from tests.infra.docker_engine import run_container
 from tests.infra.gitdaemon import GitDaemon
+from tests.infra.k8s_schema import K8sSchemas
 from tests.infra.registry import Registry
 
 pytestmark = pytest.mark.e2e
@@ -74,7 +75,7 @@ spec:
 
 def test_resolve_builds_each_source_once_pins_digests_and_keeps_the_rest(
         git_daemon: GitDaemon, registry: Registry, docker_config: Path, build_cache: Path, tmp_path: Path,
-        docker_engine: object) -> None:
+        docker_engine: object, k8s_schemas: K8sSchemas) -> None:
     url = git_daemon.publish_repo("hello-resolve", EXAMPLES / "nodejs-express")
     git_daemon.tag("hello-resolve", "v1")
     hello = (EXAMPLES / "nodejs-express" / "hello.js").read_text()
@@ -94,6 +95,7 @@ def test_resolve_builds_each_source_once_pins_digests_and_keeps_the_rest(
     assert run.stderr.count("building dockless://") == 3, run.stderr  # #v1 written twice, built once
     docs = list(YAML(typ="safe").load_all(run.stdout))
     assert [d["kind"] for d in docs] == ["Service", "Configuration", "Deployment"]
+    k8s_schemas.assert_valid(docs)
     v2 = docs[0]["spec"]["template"]["spec"]["containers"][0]["image"]
     v1 = docs[1]["spec"]["template"]["spec"]["containers"][0]["image"]
     from_dir, v1_again = (c["image"] for c in docs[2]["spec"]["template"]["spec"]["containers"])
@@ -129,3 +131,16 @@ def test_no_repository_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "k.yaml").write_text("image: dockless://./x\n")
     run = dockless("resolve", "-f", str(tmp_path / "k.yaml"), env={"DOCKLESS_REPO": ""})
     assert_clean_error(run, 2, "--image-prefix", "DOCKLESS_REPO")
+
+
+def test_the_schema_check_catches_what_kubectl_would_refuse(k8s_schemas: K8sSchemas) -> None:
+    """The validators used for every shipped and resolved manifest do refuse bad ones (not a check that passes all)."""
+    good = {"apiVersion": "serving.knative.dev/v1", "kind": "Service", "metadata": {"name": "hello"},
+            "spec": {"template": {"spec": {"containers": [{"image": "r/hello@sha256:" + "0" * 64}]}},
+                     "traffic": [{"revisionName": "hello-v1", "percent": 100}]}}
+    bad = {**good, "spec": {**good["spec"], "traffic": [{"revisionName": "hello-v1", "percent": "all"}]}}
+    unknown = {"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": {"name": "g"}}
+    verdicts = k8s_schemas.validate([good, bad, unknown])
+    assert [v.ok for v in verdicts] == [True, False, False]
+    assert "percent must be integer" in (verdicts[1].error or "")
+    assert "no model" in (verdicts[2].error or "")
