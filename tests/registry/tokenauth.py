@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -59,10 +60,11 @@ class TokenIssuer:
         der = run(["openssl", "x509", "-in", self.cert, "-outform", "DER"]).stdout
         self.x5c = base64.b64encode(der).decode()
 
-    def sign(self, subject: str, access: list[dict[str, object]], lifetime: int = 300) -> str:
+    def sign(self, subject: str, access: list[dict[str, object]], lifetime: int = 300,
+             audience: str = SERVICE) -> str:
         now = int(time.time())
         header = {"typ": "JWT", "alg": "RS256", "x5c": [self.x5c]}
-        claims = {"iss": ISSUER, "sub": subject, "aud": SERVICE, "exp": now + lifetime, "nbf": now - 10,
+        claims = {"iss": ISSUER, "sub": subject, "aud": audience, "exp": now + lifetime, "nbf": now - 10,
                   "iat": now, "jti": secrets.token_hex(8), "access": access}
         signing_input = f"{_b64url(json.dumps(header).encode())}.{_b64url(json.dumps(claims).encode())}"
         signature = run(["openssl", "dgst", "-sha256", "-sign", self.key], input=signing_input.encode()).stdout
@@ -82,10 +84,17 @@ def grant(scopes: list[str], authenticated: bool) -> list[dict[str, object]]:
 
 
 class TokenServer:
-    """GET /token (Basic or anonymous) and POST /token (grant_type=refresh_token)."""
+    """GET /token (Basic or anonymous) and POST /token (grant_type=refresh_token).
 
-    def __init__(self, issuer: TokenIssuer, users: dict[str, str], refresh_tokens: dict[str, str]) -> None:
+    It listens on `address` (default: a free loopback port), over TLS when
+    `ssl_context` is given, and signs tokens for the registry `service`.
+    """
+
+    def __init__(self, issuer: TokenIssuer, users: dict[str, str], refresh_tokens: dict[str, str], *,
+                 address: tuple[str, int] = ("127.0.0.1", 0), ssl_context: ssl.SSLContext | None = None,
+                 service: str = SERVICE) -> None:
         self.issuer = issuer
+        self.service = service
         self.users = users
         self.refresh_tokens = refresh_tokens
         self._lock = threading.Lock()
@@ -121,7 +130,7 @@ class TokenServer:
                 self._token(account, scopes)
 
             def _token(self, account: str | None, scopes: list[str]) -> None:
-                token = server.issuer.sign(account or "", grant(scopes, account is not None))
+                token = server.issuer.sign(account or "", grant(scopes, account is not None), audience=server.service)
                 self._send(200, {"token": token, "access_token": token, "expires_in": 300})
 
             def _send(self, status: int, doc: dict[str, object]) -> None:
@@ -132,9 +141,12 @@ class TokenServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(address, Handler)
         self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/token"
+        if ssl_context is not None:
+            self._server.socket = ssl_context.wrap_socket(self._server.socket, server_side=True)
+        scheme = "https" if ssl_context is not None else "http"
+        self.url = f"{scheme}://{address[0]}:{self._server.server_address[1]}/token"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def _record(self, request: TokenRequest) -> None:
