@@ -23,6 +23,7 @@ from builder.errors import DocklessError, UsageError
 # the stack, the sandbox or the buildpacks at start-up.
 COMMANDS = {
     "build": "builder.cli.build:command",
+    "builder": "builder.cli.builder:command",
     "copy": "builder.cli.copy:copy_cmd",
     "detect": "builder.cli.detect:command",
     "inspect": "builder.cli.inspect:inspect_cmd",
