@@ -8,7 +8,8 @@ Written in the format `docker load` has always read: `manifest.json`
 `blobs/sha256/` like Docker 25's own `docker save`. Layers stay gzip
 compressed (docker load decompresses and checks the diffIDs). The archive is
 built in a temp file and renamed into place, so a failed write leaves nothing.
-Reading accepts both the legacy and the OCI-style `docker save` output.
+Reading accepts both the legacy and the OCI-style `docker save` output,
+plain or compressed with gzip, bzip2 or xz (as `docker load` does).
 Disk errors are translated here (builder.diskerrors): writing, exit 8 with
 the path and the OS's reason; reading, a missing file is "not found" (12)
 and an unreadable or damaged one is bad input (2).
@@ -16,14 +17,19 @@ and an unreadable or damaged one is bad input (2).
 
 from __future__ import annotations
 
+import bz2
 import gzip
 import hashlib
 import io
 import json
+import lzma
 import os
+import shutil
 import tarfile
 import tempfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -53,7 +59,12 @@ def _add(tar: tarfile.TarFile, name: str, size: int, stream: IO[bytes]) -> None:
 
 
 def write_archive_to(image: Image, out: IO[bytes], name: RegistryRef | None, ctx: Context) -> None:
-    """Stream the archive for `image` into `out` (shared with the daemon sink)."""
+    """Stream the archive for `image` into `out` (shared with the daemon sink).
+
+    A `name` that pins a digest (`app:v1@sha256:…`) must pin this image's: UsageError otherwise.
+    """
+    if name is not None:
+        name.require_digest(image.digest)
     config_path = f"blobs/sha256/{Digest.of(image.config_bytes).hex}"
     manifest = [{
         "Config": config_path,
@@ -110,9 +121,13 @@ def _import_layer(tar: tarfile.TarFile, name: str, store: BlobStore) -> Layer:
     f = tar.extractfile(clean_path(name))
     if f is None:
         raise UsageError(f"layer '{name}' is missing from the archive")
-    head = f.read(2)
+    head = f.read(4)
     f.seek(0)
-    if head == b"\x1f\x8b":
+    if head == b"\x28\xb5\x2f\xfd":
+        raise UsageError(f"layer '{name}' in the archive is zstd-compressed, which dockless cannot read",
+                         "save the image with gzip layers (docker save of a gzip image), or copy it from a "
+                         "registry, where layers are copied as they are")
+    if head[:2] == b"\x1f\x8b":
         digest = store.put_stream(f)
         h = hashlib.sha256()
         with gzip.open(store.path(digest)) as g:
@@ -134,19 +149,88 @@ def _import_layer(tar: tarfile.TarFile, name: str, store: BlobStore) -> Layer:
     return Layer(Descriptor(DOCKER_LAYER_GZIP, digest, size), diff_id, store.opener(digest))
 
 
+# Magic numbers of the compressions `docker load` accepts (moby pkg/archive DecompressStream), and others
+# a user may hand us by mistake, so an unreadable file says what it is.
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x1f\x8b", "gzip"),
+    (b"BZh", "bzip2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+    (b"PK\x03\x04", "zip"),
+)
+
+
+def _decompressed(kind: str, path: Path) -> io.BufferedIOBase | None:
+    """A reader of the decompressed bytes, for the kinds the standard library knows."""
+    if kind == "gzip":
+        return gzip.GzipFile(path, "rb")
+    if kind == "bzip2":
+        return bz2.BZ2File(path, "rb")
+    if kind == "xz":
+        return lzma.LZMAFile(path, "rb")
+    return None
+
+
+def compression_of(path: Path) -> str | None:
+    """"gzip", "bzip2", "xz", "zstd" or "zip" from the file's first bytes; None for anything else (a plain tar)."""
+    with open(path, "rb") as f:
+        head = f.read(8)
+    return next((name for magic, name in _MAGIC if head.startswith(magic)), None)
+
+
+@contextmanager
+def _plain_tar(path: Path) -> Iterator[Path]:
+    """`path` itself when it is a plain tar, else a temp file with it decompressed (gzip, bzip2, xz).
+
+    `docker save IMG | gzip > image.tar.gz` is what `docker load` accepts, so
+    we do too. The archive is decompressed once to a temp file because reading
+    a layer means seeking, which a compressed stream cannot do cheaply. zstd is
+    refused with a hint (no zstd library in dockless' dependencies).
+    """
+    kind = compression_of(path)
+    if kind is None:
+        yield path
+        return
+    source = _decompressed(kind, path)
+    if source is None:
+        raise UsageError(f"'{path}' is {kind}-compressed, which dockless cannot read as a docker-archive",
+                         "decompress it first (e.g. 'zstd -d' or 'unzip'), or give a tar / .tar.gz / .tar.bz2 / .tar.xz")
+    fd, tmp = tempfile.mkstemp(dir=path.parent if os.access(path.parent, os.W_OK) else None,
+                               prefix=f".{path.name}.", suffix=".tar")
+    try:
+        try:
+            with os.fdopen(fd, "wb") as out, source as src:
+                shutil.copyfileobj(src, out, 1 << 20)
+        except (EOFError, OSError, zlib.error, lzma.LZMAError) as e:
+            if isinstance(e, OSError) and e.strerror:
+                raise
+            raise UsageError(f"'{path}' is {kind}-compressed but damaged: {e or type(e).__name__}",
+                             "write the archive again (docker save IMG | gzip > FILE)") from None
+        yield Path(tmp)
+    finally:
+        os.unlink(tmp)
+
+
 def read_archive(ref: ArchiveRef, ctx: Context) -> Image:
+    """The image in a docker-archive: plain tar, or compressed with gzip, bzip2 or xz as `docker load` takes it."""
     path = Path(ref.path)
     if not path.exists():
         raise NotFoundError(f"'{path}' does not exist", "give the path of a docker save / docker-archive tarball")
+    kind = None
     try:
-        with reading("the docker-archive", path), tarfile.open(path, mode="r:") as tar:
-            entries: list[dict[str, Any]] = json.loads(_member_bytes(tar, "manifest.json"))
-            entry = _choose(entries, ref)
-            config_bytes = _member_bytes(tar, entry["Config"])
-            layers = [_import_layer(tar, name, ctx.store) for name in entry["Layers"]]
-            manifest_bytes = _original_manifest(tar, config_bytes, layers)
+        with reading("the docker-archive", path):
+            kind = compression_of(path)
+            with _plain_tar(path) as plain, tarfile.open(plain, mode="r:") as tar:
+                entries: list[dict[str, Any]] = json.loads(_member_bytes(tar, "manifest.json"))
+                entry = _choose(entries, ref)
+                config_bytes = _member_bytes(tar, entry["Config"])
+                layers = [_import_layer(tar, name, ctx.store) for name in entry["Layers"]]
+                manifest_bytes = _original_manifest(tar, config_bytes, layers)
     except tarfile.TarError as e:
-        raise UsageError(f"'{path}' is not a readable tar archive: {e}") from None
+        inside = f" (it is {kind}-compressed; the decompressed data is not a tar either)" if kind else \
+            " (no tar header, and not gzip, bzip2, xz or zstd compressed)"
+        raise UsageError(f"'{path}' is not a readable tar archive: {e}{inside}",
+                         "give the output of 'docker save' (optionally gzip-compressed)") from None
     except (EOFError, zlib.error) as e:  # a truncated or corrupt gzip layer inside
         raise UsageError(f"a layer in '{path}' is damaged: {e}", "write the archive again") from None
     except (KeyError, TypeError, ValueError) as e:  # JSON that is not a docker-archive manifest

@@ -56,22 +56,40 @@ def _reason(err: Exception) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
+_REFUSED_HINT = "the daemon's own reason is above; write to oci:DIR or docker-archive:FILE to keep the image anyway"
+_BAD_NAME_HINT = "image names are lowercase [host[:port]/]path[:tag], 255 characters at most"
+
+
 def daemon_error(err: Exception, doing: str, image: str) -> DocklessError:
-    """The dockless error for a docker-py, requests or socket error raised while `doing` something to `image`."""
+    """The dockless error for a docker-py, requests or socket error raised while `doing` something to `image`.
+
+    Sorted by whose fault it is: the image is absent (404, ImageNotFound) →
+    NotFoundError 12; the user's input was bad — a name the daemon calls an
+    invalid reference format, a client configuration error → UsageError 2;
+    the daemon refused or failed (any other API error, a load error such as
+    "cannot load windows image on linux", a garbled stream) or cannot be
+    reached → DaemonError 11. Every message carries the daemon's own reason.
+    """
     import docker.errors as de
 
     reason = _reason(err)
-    if isinstance(err, de.NotFound):  # ImageNotFound included
+    if isinstance(err, de.NotFound) or (isinstance(err, de.APIError) and err.status_code == 404):
         return NotFoundError(f"the Docker daemon has no image {image} ({reason})", "list them with 'docker images'")
     if isinstance(err, (de.TLSParameterError, de.InvalidConfigFile, de.ContextException, de.ContextNotFound,
                         de.ContextAlreadyExists, de.MissingContextParameter)):
         return UsageError(f"the Docker client configuration is not usable: {reason}", _CONFIG_HINT)
     if isinstance(err, (de.InvalidRepository, de.InvalidArgument)):
-        return UsageError(f"the Docker daemon cannot {doing} {image}: {reason}")
+        return UsageError(f"the Docker daemon cannot {doing} {image}: {reason}", _BAD_NAME_HINT)
     if isinstance(err, de.APIError):
-        return DaemonError(f"the Docker daemon refused to {doing} {image}: {reason}")
+        if "reference format" in reason or "invalid tag" in reason or "invalid reference" in reason:
+            return UsageError(f"the Docker daemon calls {image} an invalid reference ({reason})", _BAD_NAME_HINT)
+        return DaemonError(f"the Docker daemon refused to {doing} {image}: {reason}", _REFUSED_HINT)
     if isinstance(err, (de.ImageLoadError, de.StreamParseError, de.InvalidVersion)):
-        return DaemonError(f"the Docker daemon failed to {doing} {image}: {reason}")
+        hint = _REFUSED_HINT
+        if "windows" in reason.lower() or "platform" in reason.lower() or "operating system" in reason.lower():
+            hint = ("this daemon cannot run that image's platform; load it into a daemon of that OS, "
+                    "or write to oci:DIR or docker-archive:FILE")
+        return DaemonError(f"the Docker daemon failed to {doing} {image}: {reason}", hint)
     if isinstance(err, de.DockerException):
         return DaemonError(f"no Docker daemon is reachable ({reason})")
     # requests, urllib3 and socket errors: the connection failed or dropped
@@ -138,6 +156,22 @@ def _saved(client: Any, ref: DaemonRef) -> Iterator[bytes]:
 
 
 def read_daemon(ref: DaemonRef, ctx: Context) -> Image:
+    """The image NAME:TAG names in the daemon, via `docker save`.
+
+    A pinned name (`app:v1@sha256:…`) must name that image: its manifest
+    digest or its image ID (config digest); NotFoundError (12) otherwise,
+    never a different image under the same tag.
+    """
+    image = _read_daemon(ref, ctx)
+    wanted = ref.name.digest
+    if wanted is not None and wanted not in (image.digest, image.config_descriptor.digest):
+        raise NotFoundError(f"the Docker daemon's {_short(ref)} is {image.digest} (image ID "
+                            f"{image.config_descriptor.digest.short}), not {wanted}",
+                            "list digests with 'docker images --digests'")
+    return image
+
+
+def _read_daemon(ref: DaemonRef, ctx: Context) -> Image:
     client = _client()
     tmpdir = tempfile.gettempdir()
     with reading("the image from the Docker daemon into a temp file in", tmpdir):

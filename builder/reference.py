@@ -17,8 +17,10 @@ from builder.image.digest import Digest
 
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"
+NAME_MAX = 255
 _REPO_COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
 _TAG = re.compile(r"^[\w][\w.-]{0,127}$")
+_PINNED = re.compile(r"@(sha256|sha512):[0-9a-f]+$")
 _HINT = "use host[:port]/repo[:tag], oci:DIR[:TAG], docker-archive:FILE[:NAME:TAG] or docker-daemon:NAME:TAG"
 
 
@@ -50,6 +52,17 @@ class RegistryRef:
             return self.name
         return self.repository.removeprefix("library/")
 
+    def require_digest(self, actual: Digest) -> None:
+        """For a destination: UsageError (exit 2) when this reference pins a digest other than `actual`.
+
+        `repo:tag@sha256:…` as a destination means "this tag, and it must be
+        this image"; writing anything else under the tag would be a surprise.
+        """
+        if self.digest is not None and self.digest != actual:
+            shown = f"{self.name}:{self.tag}@{self.digest}" if self.tag else str(self)
+            raise UsageError(f"{shown} names digest {self.digest.short} but the image is {actual}",
+                             "drop the @sha256:… part to write the tag, or give the image's own digest")
+
     def with_digest(self, digest: Digest) -> RegistryRef:
         return RegistryRef(self.registry, self.repository, None, digest)
 
@@ -64,11 +77,24 @@ class RegistryRef:
 
 @dataclass(frozen=True)
 class LayoutRef:
+    """`oci:DIR[:TAG][@sha256:…]`: reading picks the entry by tag and/or digest; writing with a
+    digest requires it to be the written image's (UsageError otherwise), as for a registry."""
+
     path: str
     tag: str | None = None
+    digest: Digest | None = None
+
+    def require_digest(self, actual: Digest) -> None:
+        if self.digest is not None and self.digest != actual:
+            raise UsageError(f"{self} names digest {self.digest.short} but the image is {actual}",
+                             "drop the @sha256:… part to write the tag, or give the image's own digest")
+
+    def pinned(self, digest: Digest | str) -> str:
+        """`oci:DIR[:TAG]@digest`: where an image was written."""
+        return f"oci:{self.path}" + (f":{self.tag}" if self.tag else "") + f"@{digest}"
 
     def __str__(self) -> str:
-        return f"oci:{self.path}" + (f":{self.tag}" if self.tag else "")
+        return self.pinned(self.digest) if self.digest else f"oci:{self.path}" + (f":{self.tag}" if self.tag else "")
 
 
 @dataclass(frozen=True)
@@ -132,6 +158,9 @@ def parse_registry_ref(text: str) -> RegistryRef:
         repository = f"library/{repository}"
     if not repository or not all(_REPO_COMPONENT.match(c) for c in repository.split("/")):
         raise UsageError(f"'{original}' is not a valid image reference", _HINT)
+    if len(f"{registry}/{repository}") > NAME_MAX:  # distribution/reference: NameTotalLengthMax
+        raise UsageError(f"'{original[:80]}…' names a repository longer than {NAME_MAX} characters",
+                         "Docker and registries refuse longer names")
     if tag is None and digest is None:
         tag = "latest"
     return RegistryRef(registry, repository, tag, digest)
@@ -145,8 +174,12 @@ def parse_reference(text: str) -> Reference:
     if sep and scheme == "oci":
         if not rest:
             raise UsageError("oci: needs a directory", "e.g. oci:./out:latest")
+        digest = None
+        m = _PINNED.search(rest)
+        if m:
+            rest, digest = rest[:m.start()], Digest.parse(m.group(0)[1:])
         path, _, tag = rest.partition(":")
-        return LayoutRef(path, tag or None)
+        return LayoutRef(path, tag or None, digest)
     if sep and scheme == "docker-archive":
         if not rest:
             raise UsageError("docker-archive: needs a file", "e.g. docker-archive:app.tar:app:latest")

@@ -10,11 +10,14 @@ types they share live in the leaf `builder.context`).
 from __future__ import annotations
 
 from builder.context import Context, ProgressFn, Written, no_progress
+from builder.errors import UsageError
 from builder.image.image import Image, validate
+from builder.image.index import Node
 from builder.reference import ArchiveRef, DaemonRef, LayoutRef, Reference, RegistryRef
 
 # Re-exported: callers written before builder.context existed import these from here.
-__all__ = ["Context", "ProgressFn", "Written", "no_progress", "read_image", "write_image"]
+__all__ = ["Context", "ProgressFn", "Written", "holds_indexes", "no_progress", "read_image", "read_tree",
+           "write_image", "write_tree"]
 
 
 def read_image(ref: Reference, ctx: Context) -> Image:
@@ -48,7 +51,7 @@ def write_image(image: Image, ref: Reference, ctx: Context) -> Written:
         from builder.layout import write_layout
 
         write_layout(image, ref, ctx)
-        return Written(ref, str(image.digest), f"{ref}@{image.digest}")
+        return Written(ref, str(image.digest), ref.pinned(image.digest))
     if isinstance(ref, ArchiveRef):
         from builder.archive import write_archive
 
@@ -59,3 +62,40 @@ def write_image(image: Image, ref: Reference, ctx: Context) -> Written:
 
     pinned_ref = write_daemon(image, ref, ctx)
     return Written(ref, str(image.digest), pinned_ref)
+
+
+def read_tree(ref: Reference, ctx: Context) -> Node | None:
+    """The manifest tree `ref` names when its medium keeps manifests (registry, oci:), else None.
+
+    Callers use it to see whether a reference names an index (`tree.is_index`)
+    before deciding to copy it whole or pick one platform with `read_image`.
+    """
+    if isinstance(ref, RegistryRef):
+        from builder.registry import read_registry_tree
+
+        return read_registry_tree(ref, ctx)
+    if isinstance(ref, LayoutRef):
+        from builder.layout import read_layout_tree
+
+        return read_layout_tree(ref, ctx)
+    return None
+
+
+def holds_indexes(ref: Reference) -> bool:
+    """True for the media that can store an index (registry, oci:); docker-archive and the daemon hold one image."""
+    return isinstance(ref, (RegistryRef, LayoutRef))
+
+
+def write_tree(tree: Node, ref: Reference, ctx: Context) -> Written:
+    """Write a manifest tree (an index and everything below it) to a registry or an OCI layout."""
+    if isinstance(ref, RegistryRef):
+        from builder.registry import write_registry_tree
+
+        pushed = write_registry_tree(tree, ref, ctx)
+        return Written(ref, str(tree.digest), str(pushed.ref))
+    if isinstance(ref, LayoutRef):
+        from builder.layout import write_layout_tree
+
+        write_layout_tree(tree, ref, ctx)
+        return Written(ref, str(tree.digest), ref.pinned(tree.digest))
+    raise UsageError(f"{ref} can hold one image, not an index", "choose one platform with --platform")

@@ -29,7 +29,7 @@ UMOCI_HTTPD_BODY = "hello from busybox httpd\n"
 E2E_FIXTURES = frozenset({
     "registry", "registry_noauth", "docker_config", "docker_engine", "git_daemon",
     "umoci_busybox", "faulty_registry",
-    "gem_server", "k8s_schemas",
+    "gem_server", "k8s_schemas", "url_registry",
 })
 
 

@@ -10,8 +10,9 @@ import click
 from builder.cli.common import common_options, make_context
 from builder.cli.output import result
 from builder.image.image import Image
+from builder.image.index import Node, describe_index
 from builder.reference import parse_reference
-from builder.transport import read_image
+from builder.transport import holds_indexes, read_image, read_tree
 
 
 def describe(image: Image) -> dict[str, Any]:
@@ -58,13 +59,42 @@ def _human(d: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def describe_tree(tree: Node) -> dict[str, Any]:
+    """An index: its digest, media type, the index JSON itself, and per entry its platform and manifest digest."""
+    return {**describe_index(tree), "index": json.loads(tree.data)}
+
+
+def _human_index(d: dict[str, Any]) -> str:
+    lines = [
+        f"Digest:       {d['digest']}",
+        f"Media type:   {d['mediaType']}",
+        f"Platforms ({len(d['manifests'])}):",
+        *[f"  {m['platform'] or '(none)':<16} {m['digest']}  {m['mediaType']}" for m in d["manifests"]],
+        "Inspect one with --platform OS/ARCH.",
+    ]
+    return "\n".join(lines)
+
+
 @click.command("inspect")
 @click.argument("ref")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@common_options
-def inspect_cmd(ref: str, as_json: bool, verbose: bool, cache_dir: str | None, insecure: tuple[str, ...], platform: str) -> None:
-    """Show an image's digest, platform, layers and config; works on all four reference forms."""
+@common_options(platform_default=None,
+                platform_help="Show this OS/ARCH[/VARIANT] image of an index instead of the index itself.")
+def inspect_cmd(ref: str, as_json: bool, verbose: bool, cache_dir: str | None, insecure: tuple[str, ...],
+                platform: str | None) -> None:
+    """Show an image's digest, platform, layers and config; works on all four reference forms.
+
+    For an index (a multi-platform image) it shows the index: its digest and
+    each platform's manifest digest; --platform shows one of those images.
+    """
     ctx, _ = make_context(verbose, cache_dir, insecure, platform)
-    image = read_image(parse_reference(ref), ctx)
+    source = parse_reference(ref)
+    if platform is None and holds_indexes(source):
+        tree = read_tree(source, ctx)
+        if tree is not None and tree.is_index:
+            t = describe_tree(tree)
+            result(json.dumps(t, indent=2) if as_json else _human_index(t))
+            return
+    image = read_image(source, ctx)
     d = describe(image)
     result(json.dumps(d, indent=2) if as_json else _human(d))

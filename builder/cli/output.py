@@ -55,7 +55,14 @@ class Output:
             self.console.print(message, markup=False, style="dim" if self.interactive else None)
 
     def progress(self, what: str, done: int, total: int) -> None:
-        """Progress of one item (a blob upload, a download); safe to call from several threads."""
+        """Progress of one item (a blob upload, a download); safe to call from several threads.
+
+        A negative `total` marks a notice rather than progress (the registry
+        answered 413, so a blob goes up in chunks): always shown, as a log line.
+        """
+        if total < 0:
+            self.log(what)  # rich prints it above any live progress bars
+            return
         with self._lock:
             if self.interactive:
                 self._bar(what, done, total)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -98,7 +98,7 @@ def image_from_config(config_bytes: bytes, layers: Iterable[Layer], media_type: 
         raise UsageError(f"cannot write a manifest of type {media_type}")
     family = TO_DOCKER if media_type == DOCKER_MANIFEST else TO_OCI
     fixed = tuple(
-        Layer(Descriptor(family.get(l.media_type, l.media_type), l.digest, l.size, l.descriptor.annotations),
+        Layer(replace(l.descriptor, media_type=family.get(l.media_type, l.media_type)),
               l.diff_id, l.opener, l.origin)
         for l in layers
     )

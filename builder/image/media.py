@@ -9,28 +9,55 @@ from typing import Any
 from builder.errors import NotFoundError, UsageError
 from builder.image.digest import Digest
 
+# OCI image-spec v1.1 (media-types.md) and Docker's image manifest v2 schema 2 spec.
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+OCI_EMPTY = "application/vnd.oci.empty.v1+json"  # the config of an artifact manifest
 OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
 OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
 OCI_LAYER_ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd"
+OCI_NONDIST = "application/vnd.oci.image.layer.nondistributable.v1.tar"
+OCI_NONDIST_GZIP = "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"
+OCI_NONDIST_ZSTD = "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
+DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar"  # uncompressed; written by some tools
 DOCKER_LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 DOCKER_FOREIGN_LAYER = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+DOCKER_PLUGIN_CONFIG = "application/vnd.docker.plugin.v1+json"
+DOCKER_SCHEMA1 = "application/vnd.docker.distribution.manifest.v1+json"
+DOCKER_SCHEMA1_SIGNED = "application/vnd.docker.distribution.manifest.v1+prettyjws"
 
 MANIFESTS = (OCI_MANIFEST, DOCKER_MANIFEST)
 INDEXES = (OCI_INDEX, DOCKER_MANIFEST_LIST)
+SCHEMA1 = (DOCKER_SCHEMA1, DOCKER_SCHEMA1_SIGNED)
+
+# Layers the image may reference but registries should not be sent: the blob lives at `urls`
+# (OCI image-spec layer.md "Non-distributable layers", deprecated in v1.1; Docker's foreign layers).
+NONDISTRIBUTABLE = frozenset({OCI_NONDIST, OCI_NONDIST_GZIP, OCI_NONDIST_ZSTD, DOCKER_FOREIGN_LAYER})
+
+# The compression of every layer media type both specs define.
+LAYER_COMPRESSION: Mapping[str, str] = {
+    OCI_LAYER: "none", OCI_NONDIST: "none", DOCKER_LAYER: "none",
+    OCI_LAYER_GZIP: "gzip", OCI_NONDIST_GZIP: "gzip", DOCKER_LAYER_GZIP: "gzip", DOCKER_FOREIGN_LAYER: "gzip",
+    OCI_LAYER_ZSTD: "zstd", OCI_NONDIST_ZSTD: "zstd",
+}
 
 # The equivalent media types when a manifest is rewritten in the other family.
-TO_DOCKER = {OCI_MANIFEST: DOCKER_MANIFEST, OCI_CONFIG: DOCKER_CONFIG, OCI_LAYER_GZIP: DOCKER_LAYER_GZIP}
+TO_DOCKER = {OCI_MANIFEST: DOCKER_MANIFEST, OCI_CONFIG: DOCKER_CONFIG, OCI_LAYER_GZIP: DOCKER_LAYER_GZIP,
+             OCI_NONDIST_GZIP: DOCKER_FOREIGN_LAYER, OCI_INDEX: DOCKER_MANIFEST_LIST}
 TO_OCI = {v: k for k, v in TO_DOCKER.items()}
 
 
 def is_gzip_layer(media_type: str) -> bool:
-    return media_type in (OCI_LAYER_GZIP, DOCKER_LAYER_GZIP, DOCKER_FOREIGN_LAYER)
+    return LAYER_COMPRESSION.get(media_type) == "gzip"
+
+
+def is_nondistributable(media_type: str) -> bool:
+    """True for OCI non-distributable and Docker foreign layers: never pushed, fetched from `urls`."""
+    return media_type in NONDISTRIBUTABLE
 
 
 @dataclass(frozen=True)
@@ -85,6 +112,7 @@ class Descriptor:
     size: int
     annotations: Mapping[str, str] = field(default_factory=dict)
     platform: Platform | None = None
+    urls: tuple[str, ...] = ()  # where a non-distributable layer's blob may be fetched
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> Descriptor:
@@ -95,6 +123,7 @@ class Descriptor:
                 size=int(d["size"]),
                 annotations=dict(d.get("annotations") or {}),
                 platform=Platform.from_json(d["platform"]) if d.get("platform") else None,
+                urls=tuple(str(u) for u in d.get("urls") or ()),
             )
         except (KeyError, TypeError, ValueError) as e:
             raise UsageError(f"malformed descriptor {dict(d)!r}: {e}", "the manifest is not valid") from None
@@ -105,6 +134,8 @@ class Descriptor:
             d["annotations"] = dict(self.annotations)
         if self.platform:
             d["platform"] = self.platform.to_json()
+        if self.urls:
+            d["urls"] = list(self.urls)
         return d
 
 

@@ -2,6 +2,8 @@
 
     read_registry(ref, ctx)          -> Image           (lazy, verified layer streams)
     write_registry(image, ref, ctx)  -> RegistryRef     (pinned REPO@sha256:…)
+    read_registry_tree(ref, ctx)     -> Node            (an index with every manifest below it)
+    write_registry_tree(tree, ref, ctx) -> PushResult   (the index and all of it, digest kept)
 
 This is the package's edge: here, and only here, the environment is consulted
 (DOCKER_CONFIG, HOME, SSL_CERT_FILE, PATH for credential helpers) — the
@@ -31,8 +33,9 @@ from builder.reference import RegistryRef
 from builder.registry.connect import connect
 from builder.registry.keychain import ANONYMOUS, Credential, Keychain
 from builder.registry.options import RegistryOptions
-from builder.registry.pull import pull_image
-from builder.registry.push import BlobResult, PushResult, push_image
+from builder.image.index import Node
+from builder.registry.pull import pull_image, pull_tree
+from builder.registry.push import BlobResult, PushResult, push_image, push_tree
 from builder.registry.retry import RetryPolicy
 
 __all__ = [
@@ -45,7 +48,9 @@ __all__ = [
     "RetryPolicy",
     "push_to_registry",
     "read_registry",
+    "read_registry_tree",
     "write_registry",
+    "write_registry_tree",
 ]
 
 
@@ -72,6 +77,26 @@ def push_to_registry(image: Image, ref: RegistryRef, ctx: Context,
     try:
         return push_image(repo, image, ref, ctx.progress, parallel=opts.parallel_uploads,
                           chunk_size=opts.chunk_size)
+    finally:
+        repo.client.close()
+
+
+def read_registry_tree(ref: RegistryRef, ctx: Context, options: RegistryOptions | None = None) -> Node:
+    """The manifest `ref` names and, for an index, every manifest below it (blobs lazy)."""
+    opts = _options(ctx, options)
+    repo = connect(ref, opts, ctx.insecure_registries)
+    return pull_tree(repo, ref, ctx.store)
+
+
+def write_registry_tree(tree: Node, ref: RegistryRef, ctx: Context,
+                        options: RegistryOptions | None = None) -> PushResult:
+    """Push an index and everything below it to `ref`, keeping its digest."""
+    opts = _options(ctx, options)
+    mount_from = {b.origin.repository for b in tree.all_blobs()
+                  if b.origin is not None and b.origin.registry == ref.registry}
+    repo = connect(ref, opts, ctx.insecure_registries, push=True, mount_from=mount_from)
+    try:
+        return push_tree(repo, tree, ref, ctx.progress, parallel=opts.parallel_uploads, chunk_size=opts.chunk_size)
     finally:
         repo.client.close()
 

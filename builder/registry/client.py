@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import httpx
 
 from builder.errors import DocklessError, RegistryError
-from builder.registry.responses import status_error, unreachable
+from builder.registry.responses import retry_limit, status_error, unreachable
 from builder.registry.retry import RetryPolicy, TryAgain, parse_retry_after, retrying
 
 
@@ -49,7 +49,9 @@ def send_once(http: httpx.Client, request: httpx.Request, policy: RetryPolicy, *
         finally:
             response.close()
         error = status_error(response, host=host, what=what, anonymous=anonymous)
-        raise TryAgain(error, parse_retry_after(response.headers.get("retry-after")))
+        codes = error.codes if isinstance(error, RegistryError) else ()
+        raise TryAgain(error, parse_retry_after(response.headers.get("retry-after")),
+                       retry_limit(response.status_code, codes))
     return response
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import BinaryIO, cast
 
 import httpx
@@ -35,6 +36,23 @@ def resolve_location(request_url: httpx.URL | str, location: str) -> httpx.URL:
         raise RegistryError(f"{httpx.URL(request_url).host} sent an unusable upload location",
                             "the registry or a proxy in front of it is misbehaving")
     return resolved
+
+
+@dataclass(frozen=True)
+class UploadSession:
+    """An open blob upload: where to send bytes, and the smallest chunk the registry takes
+    (`OCI-Chunk-Min-Length`, distribution-spec v1.1; 0 when it did not say)."""
+
+    location: httpx.URL
+    min_chunk: int = 0
+
+
+def _session(response: httpx.Response) -> UploadSession:
+    try:
+        min_chunk = max(0, int(response.headers.get("oci-chunk-min-length") or 0))
+    except ValueError:
+        min_chunk = 0
+    return UploadSession(resolve_location(response.request.url, response.headers["location"]), min_chunk)
 
 
 class Repository:
@@ -102,7 +120,7 @@ class Repository:
             raise self.client.fail(response, what, repository=self.name, reading=True)
         return response
 
-    def mount(self, digest: Digest, source: str) -> httpx.URL | None:
+    def mount(self, digest: Digest, source: str) -> UploadSession | None:
         """Cross-repository mount: None when mounted (201), else the upload session it opened (202)."""
         url = httpx.URL(self.client.url(f"/v2/{self.name}/blobs/uploads/"),
                         params={"mount": str(digest), "from": source})
@@ -111,15 +129,15 @@ class Repository:
         if response.status_code == 201:
             return None
         if response.status_code == 202 and response.headers.get("location"):
-            return resolve_location(response.request.url, response.headers["location"])
+            return _session(response)
         raise self.client.fail(response, what, repository=self.name)
 
-    def start_upload(self) -> httpx.URL:
+    def start_upload(self) -> UploadSession:
         """POST → 202 with the upload session's Location."""
         what = f"the start of an upload to {self.name}"
         response = self.client.request("POST", self.client.url(f"/v2/{self.name}/blobs/uploads/"), what=what)
         if response.status_code == 202 and response.headers.get("location"):
-            return resolve_location(response.request.url, response.headers["location"])
+            return _session(response)
         raise self.client.fail(response, what, repository=self.name)
 
     def finish_upload(self, location: httpx.URL, digest: Digest, size: int, body: Iterable[bytes]) -> None:
@@ -136,6 +154,26 @@ class Repository:
         self._expect_upload(response, (202, 204), what)
         if response.headers.get("location"):
             location = resolve_location(response.request.url, response.headers["location"])
+        self.commit_upload(location, digest)
+
+    def upload_chunk(self, location: httpx.URL, digest: Digest, offset: int, data: bytes) -> httpx.URL:
+        """One PATCH of a chunked upload, `Content-Range: offset-last` (inclusive, as the distribution
+        spec has it); returns the Location for the next chunk. A 413 raises RegistryError(status=413)
+        for the caller to try smaller chunks; a lost session raises TryAgain."""
+        what = f"the upload of blob {digest.short} to {self.name} (bytes {offset}-{offset + len(data) - 1})"
+        patch = self.client.http.build_request(
+            "PATCH", location, content=data,
+            headers={"Content-Type": "application/octet-stream", "Content-Length": str(len(data)),
+                     "Content-Range": f"{offset}-{offset + len(data) - 1}"})
+        response = self.client.send_once(patch, what=what)
+        self._expect_upload(response, (202, 204), what)
+        if response.headers.get("location"):
+            return resolve_location(response.request.url, response.headers["location"])
+        return location
+
+    def commit_upload(self, location: httpx.URL, digest: Digest) -> None:
+        """The closing PUT `?digest=` of an upload session (no body)."""
+        what = f"the upload of blob {digest.short} to {self.name}"
         commit = self.client.http.build_request("PUT", location.copy_merge_params({"digest": str(digest)}),
                                                 headers={"Content-Length": "0"})
         self._expect_upload(self.client.send_once(commit, what=what), (201, 204), what)

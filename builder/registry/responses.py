@@ -9,14 +9,34 @@ URLs carry state) and never a header.
 
 from __future__ import annotations
 
+import json
+
 import httpx
 
 from builder.errors import AuthError, DocklessError, NotFoundError, RegistryError, UnreachableError
 from builder.registry.retry import is_tls_failure
 
 
+# The error codes of the OCI distribution spec ("Error Codes" table) plus
+# distribution's own UNAVAILABLE (503) and UNKNOWN (500, "unknown error").
+SPEC_CODES = frozenset({
+    "BLOB_UNKNOWN", "BLOB_UPLOAD_INVALID", "BLOB_UPLOAD_UNKNOWN", "DIGEST_INVALID", "MANIFEST_BLOB_UNKNOWN",
+    "MANIFEST_INVALID", "MANIFEST_UNKNOWN", "NAME_INVALID", "NAME_UNKNOWN", "SIZE_INVALID", "UNAUTHORIZED",
+    "DENIED", "UNSUPPORTED", "TOOMANYREQUESTS",
+})
+TRANSIENT_CODES = frozenset({"TOOMANYREQUESTS", "UNAVAILABLE"})
+UNKNOWN_RETRIES = 2  # attempts in all for a 5xx the registry calls UNKNOWN: one more try, not six
+
+
 def error_codes(response: httpx.Response) -> tuple[tuple[str, ...], str]:
-    """The distribution-spec error codes in a response body, and the first message."""
+    """The distribution-spec error codes in a response body, and what they say, each distinct entry once.
+
+    `{"errors":[{"code":"UNKNOWN","message":"unknown error","detail":{}},
+    {"code":"MANIFEST_BLOB_UNKNOWN","message":"blob unknown to registry","detail":"sha256:…"}]}`
+    gives (("UNKNOWN", "MANIFEST_BLOB_UNKNOWN"),
+    "UNKNOWN: unknown error; MANIFEST_BLOB_UNKNOWN: blob unknown to registry: sha256:…").
+    A body that is not that JSON (an nginx HTML page) gives ((), "").
+    """
     try:
         doc = response.json()
     except (ValueError, UnicodeDecodeError, httpx.ResponseNotRead):
@@ -25,17 +45,50 @@ def error_codes(response: httpx.Response) -> tuple[tuple[str, ...], str]:
     if not isinstance(errors, list):
         return (), ""
     codes = tuple(str(e.get("code")) for e in errors if isinstance(e, dict) and e.get("code"))
-    messages = [str(e.get("message")) for e in errors if isinstance(e, dict) and e.get("message")]
-    return codes, (messages[0] if messages else "")
+    parts: list[str] = []
+    for e in errors:
+        if isinstance(e, dict):
+            text = ": ".join(t for t in (str(e.get("code") or ""), _message(e)) if t)
+            if text and text not in parts:
+                parts.append(text)
+    return tuple(dict.fromkeys(codes)), "; ".join(parts)
+
+
+def _message(error: dict[str, object]) -> str:
+    """"message: detail" of one error entry; the detail only when it says something."""
+    message = str(error.get("message") or "").strip()
+    detail = error.get("detail")
+    if isinstance(detail, (dict, list)):
+        detail = json.dumps(detail, separators=(",", ":")) if detail else ""
+    text = str(detail or "").strip()
+    if text and text not in message:
+        return f"{message}: {text}" if message else text
+    return message
+
+
+def retry_limit(status: int, codes: tuple[str, ...]) -> int | None:
+    """How many attempts in all a retryable status deserves given the error codes its body carries.
+
+    None: the policy's full count (no body, or a rate limit / UNAVAILABLE: the
+    registry says it is temporary). 1: a spec error code (MANIFEST_INVALID,
+    MANIFEST_BLOB_UNKNOWN, DENIED, …) is the registry's final word, whatever
+    status it came with (distribution sends 500 for a manifest it refuses).
+    UNKNOWN_RETRIES for anything else (distribution's UNKNOWN covers both a
+    refused manifest and a storage hiccup).
+    """
+    if not codes or set(codes) & TRANSIENT_CODES:
+        return None
+    if set(codes) & SPEC_CODES:
+        return 1
+    return UNKNOWN_RETRIES
 
 
 def _detail(codes: tuple[str, ...], message: str) -> str:
-    if not codes and not message:
+    """" (CODE: message; CODE: message)" — the registry's own words — or "" when it sent none."""
+    text = message or ", ".join(codes)
+    if not text:
         return ""
-    text = ", ".join(codes)
-    if message:
-        text = f"{text}: {message}" if text else message
-    return f" ({text[:300]})"
+    return f" ({text if len(text) <= 400 else text[:397] + '...'})"
 
 
 def status_error(response: httpx.Response, *, host: str, what: str, repository: str = "",
@@ -59,8 +112,12 @@ def status_error(response: httpx.Response, *, host: str, what: str, repository: 
     if status == 404 and reading:
         return NotFoundError(f"{what} was not found on {host}{detail}")
     hint = None
-    if status in (408, 429) or status >= 500:
+    if status == 413:
+        hint = "the registry, or a proxy in front of it, limits the request size (e.g. nginx client_max_body_size)"
+    elif (status in (408, 429) or status >= 500) and retry_limit(status, codes) is None:
         hint = "the registry is overloaded, rate-limiting or failing; try again later"
+    elif status >= 500:
+        hint = "the registry gave this reason; it is unlikely to change on retry, so check the image and the registry's configuration and logs"
     reason = response.reason_phrase or "error"
     return RegistryError(f"{host} answered {status} {reason} to {what}{detail}", hint,
                          status=status, codes=codes)

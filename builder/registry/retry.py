@@ -29,12 +29,16 @@ class TryAgain(Exception):
 
     `error` is what the caller sees when attempts run out; `retry_after` is the
     server's Retry-After in seconds, when it sent one.
+
+    `max_attempts` caps the whole loop lower than the policy does, for a
+    failure worth one more try but not six (a registry's UNKNOWN error).
     """
 
-    def __init__(self, error: Exception, retry_after: float | None = None) -> None:
+    def __init__(self, error: Exception, retry_after: float | None = None, max_attempts: int | None = None) -> None:
         super().__init__(str(error))
         self.error = error
         self.retry_after = retry_after
+        self.max_attempts = max_attempts
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,7 @@ def retrying(policy: RetryPolicy, attempt: Callable[[], T]) -> T:
         try:
             return attempt()
         except TryAgain as again:
-            if number == policy.attempts:
+            if number >= min(policy.attempts, again.max_attempts or policy.attempts):
                 raise again.error from again.__cause__
             policy.sleep(policy.delay(number, again.retry_after))
     raise AssertionError("unreachable: attempts must be at least 1")

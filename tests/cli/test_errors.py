@@ -65,6 +65,7 @@ def test_unexpected_exceptions_are_one_line_without_traceback(capsys: pytest.Cap
         raise RuntimeError("kaboom")
 
     monkeypatch.setattr(inspect_module, "read_image", boom)
+    monkeypatch.setattr(inspect_module, "read_tree", boom)
     code, _, err = run_main(["inspect", "oci:/nonexistent"], capsys)
     assert code == 1
     assert "internal error: RuntimeError: kaboom" in err and "Traceback" not in err

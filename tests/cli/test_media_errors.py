@@ -156,8 +156,8 @@ def _break_layout(layout: Path, what: str) -> None:
 
 @pytest.mark.parametrize(("breakage", "code", "reason"), [
     ("index-is-a-dir", 2, "Is a directory"),
-    ("no-manifest-blob", 2, "lacks blob"),
-    ("no-layer-blob", 2, "lacks layer blob"),
+    ("no-manifest-blob", 12, "lacks blob"),
+    ("no-layer-blob", 12, "lacks layer blob"),
 ])  # fmt: skip
 def test_damaged_layouts_are_usage_errors(breakage: str, code: int, reason: str, layout: Path, tmp_path: Path,
                                           capsys: pytest.CaptureFixture[str]) -> None:
@@ -244,6 +244,13 @@ DAEMON_TABLE: list[tuple[type[Exception], Exception, type[errors.DocklessError],
     (docker.errors.APIError, _api(500, "open /var/lib/docker/tmp: no space left on device"), errors.DaemonError,
      "no space left on device"),
     (docker.errors.APIError, _api(400, "invalid tar header"), errors.DaemonError, "invalid tar header"),
+    (docker.errors.APIError, _api(400, 'invalid reference format: repository name (library/App) must be '
+                                       'lowercase'), errors.UsageError, "invalid reference format"),
+    (docker.errors.APIError, _api(404, "reference does not exist"), errors.NotFoundError,
+     "reference does not exist"),
+    (docker.errors.APIError, _api(409, "conflict: unable to delete"), errors.DaemonError, "conflict"),
+    (docker.errors.ImageLoadError, docker.errors.ImageLoadError("cannot load windows image on linux"),
+     errors.DaemonError, "cannot load windows image on linux"),
     (docker.errors.ImageLoadError, docker.errors.ImageLoadError("unexpected EOF"), errors.DaemonError,
      "unexpected EOF"),
     (docker.errors.StreamParseError, docker.errors.StreamParseError("bad JSON in stream"),

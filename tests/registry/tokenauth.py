@@ -73,7 +73,7 @@ class TokenIssuer:
 
 def grant(scopes: list[str], authenticated: bool) -> list[dict[str, object]]:
     """Everything asked for when authenticated; only `pull` for anonymous clients."""
-    access = []
+    access: list[dict[str, object]] = []
     for scope in scopes:
         parts = scope.split(":")
         if len(parts) != 3 or parts[0] != "repository":
