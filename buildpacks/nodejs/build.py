@@ -18,6 +18,12 @@ directories in front of PATH.
 Only `bin/node` and the pruned node_modules ship; npm, pnpm, yarn, the headers
 and the caches stay behind, and so do `.npmrc` and the other files that can hold
 registry tokens (see APP_EXCLUDES).
+
+BUILD ONLY: when a later member of the group requires `node` with
+`launch = "false"` (the static buildpack, for a Node.js build of a static site),
+Node.js runs the install and the build and nothing of it ships: the node and
+node_modules layers are cache-only, and there are no processes, launch checks,
+launch env or SBOM entries (a later buildpack gives the process).
 """
 
 from __future__ import annotations
@@ -98,7 +104,8 @@ class NodeBuildpack:
             ctx.log(f"Node.js {version} for {requires.get('node') or 'the newest LTS'}"
                     f" ({requires.get('node_source') or 'default'})")
             runtime = install_node(registry, ctx.cache, node_packument, version, arch)
-            layers = [BuiltLayer("node", runtime.home, NODE_HOME, launch=True, cache=True, metadata=runtime.metadata)]
+            ships = not build_only(ctx.plan.metadata("node"))
+            layers = [BuiltLayer("node", runtime.home, NODE_HOME, launch=ships, cache=True, metadata=runtime.metadata)]
             components = [runtime_component(runtime.version)]
             hooks = deps.Hooks.from_plan(requires)
             lockfile = requires.get("lockfile", "")
@@ -109,9 +116,12 @@ class NodeBuildpack:
                         **workspaces.metadata(member)}
                 modules = self._dependencies(ctx, registry, runtime, package, meta, hooks)
                 if modules is not None:
-                    layers.append(BuiltLayer("node_modules", modules, f"{WORKSPACE}/node_modules", launch=True,
+                    layers.append(BuiltLayer("node_modules", modules, f"{WORKSPACE}/node_modules", launch=ships,
                                              cache=True, metadata=meta))
                     components += npm_components(modules)
+        if not ships:
+            ctx.log("Node.js is needed at build only: neither Node.js nor node_modules ships in the image")
+            return BuildResult(layers, (), {}, APP_EXCLUDES | workspaces.app_excludes(member), ())
         app = ctx.workspace / ctx.app_dir
         procfile, start, notes = scripts.launch_commands(  # `web: npm start` -> the script npm would run
             read_procfile(app), requires.get("start", ""), requires.get("start_command", ""),
@@ -220,6 +230,11 @@ class NodeBuildpack:
         verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=str(self.ca_file)) if self.ca_file else True
         return httpx.Client(verify=verify, transport=self.transport, timeout=httpx.Timeout(60.0, connect=20.0),
                             headers={"User-Agent": "dockless (+nodejs buildpack)"})
+
+
+def build_only(requires: Mapping[str, str]) -> bool:
+    """True when a requirer of `node` asked for it at build only (`launch = "false"`, merged plan metadata)."""
+    return requires.get("launch") == "false"
 
 
 def _read(path: Path) -> str:

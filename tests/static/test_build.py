@@ -1,0 +1,84 @@
+"""The static buildpack's build on a real workspace, with the lifecycle's own PackageRequests and layer cache.
+
+The executor is never called (the static buildpack runs no command): a stub that fails if it is.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pytest
+
+from buildpacks.nodejs.build import build_only
+from buildpacks.static import StaticBuildpack
+from builder.errors import BuildError
+from builder.lifecycle.contract import WORKSPACE, BuildContext, BuildpackPlan, Mount, Require
+from builder.lifecycle.layercache import DirLayerCache
+from builder.lifecycle.packages import PackageRequests
+
+
+class NoCommands:
+    def run(self, argv: Sequence[str], *, what: str, cwd: str = WORKSPACE, env: Mapping[str, str] | None = None,
+            mounts: Sequence[Mount] = ()) -> subprocess.CompletedProcess[str]:
+        raise AssertionError(f"the static buildpack ran {argv}")
+
+
+def context(tmp_path: Path, files: dict[str, str], meta: dict[str, str], *,
+            packages: PackageRequests | None = None, app_dir: str = "") -> BuildContext:
+    workspace = tmp_path / "workspace"
+    for name, text in files.items():
+        (workspace / name).parent.mkdir(parents=True, exist_ok=True)
+        (workspace / name).write_text(text)
+    plan = BuildpackPlan((Require("static", meta),))
+    return BuildContext(workspace=workspace, layers_dir=tmp_path / "layers", plan=plan, env={},
+                        executor=NoCommands(), cache=DirLayerCache(tmp_path / "cache"),
+                        download_dir=tmp_path / "dl", log=lambda line: None,
+                        packages=packages if packages is not None else PackageRequests(), app_dir=app_dir)
+
+
+NODE = {"mode": "node-build", "site": "", "candidates": "dist,build,out,public", "source_index": ""}
+
+
+def test_a_vite_build_ships_only_dist_served_by_lighttpd(tmp_path: Path) -> None:
+    packages = PackageRequests()
+    ctx = context(tmp_path, {"dist/index.html": "<h1>", "dist/assets/index-BxY3kz9a.js": "", "src/main.js": "",
+                             "package.json": "{}", "index.html": "<script src=/src/main.js>"}, NODE, packages=packages)
+    result = StaticBuildpack().build(ctx)
+    assert packages.launch == ("lighttpd",) and packages.build == ()
+    [web] = result.processes
+    assert web.type == "web" and web.default and web.working_dir == "/workspace/dist"
+    assert list(web.command) == ["/usr/sbin/lighttpd", "-D", "-f", "/layers/static/config/lighttpd.conf"]
+    [layer] = result.layers
+    assert layer.target == "/layers/static/config" and layer.launch and not layer.cache
+    text = (layer.path / "lighttpd.conf").read_text()
+    assert 'server.document-root = "/workspace/dist"' in text and r"/assets/index\-BxY3kz9a\.js" in text
+    assert result.app_excludes == {"src", "package.json", "index.html", "project.toml"}
+    assert result.launch_env == {"PORT": "8080"}
+
+
+def test_a_plain_site_ships_as_it_is(tmp_path: Path) -> None:
+    ctx = context(tmp_path, {"index.html": "<h1>", "404.html": "no"}, {"mode": "files", "site": "."})
+    result = StaticBuildpack().build(ctx)
+    assert result.app_excludes == {"project.toml"} and result.processes[0].working_dir == "/workspace"
+
+
+def test_a_build_that_wrote_no_site_fails_before_asking_for_packages(tmp_path: Path) -> None:
+    packages = PackageRequests()
+    with pytest.raises(BuildError, match="wrote no index.html"):
+        StaticBuildpack().build(context(tmp_path, {"src/main.js": ""}, NODE, packages=packages))
+    assert packages.launch == ()
+
+
+def test_node_is_build_only_when_a_requirer_says_launch_false() -> None:
+    plan = BuildpackPlan((Require("node", {"node": "22", "build_script": "true"}),
+                          Require("node", {"build": "true", "launch": "false"})))
+    assert build_only(plan.metadata("node"))
+    assert not build_only(BuildpackPlan((Require("node", {}), Require("node", {"build": "true"}))).metadata("node"))
+
+
+def test_node_tooling_next_to_a_site_as_written_does_not_ship(tmp_path: Path) -> None:
+    meta = {"mode": "files", "site": ".", "tooling": "package.json,package-lock.json"}
+    ctx = context(tmp_path, {"index.html": "<h1>", "package.json": "{}", "package-lock.json": "{}"}, meta)
+    assert StaticBuildpack().build(ctx).app_excludes == {"project.toml", "package.json", "package-lock.json"}
