@@ -10,7 +10,7 @@ import click
 from builder.cli.common import common_options, make_context
 from builder.cli.output import result
 from builder.cli.sourceopts import parse_env, source_options
-from builder.errors import UsageError
+from builder.errors import PublishError, UsageError
 from builder.image.media import Platform
 from builder.lifecycle.pipeline import BuildRequest, build
 from builder.lifecycle.services import default_services
@@ -58,12 +58,16 @@ def command(source: str, revision: str | None, subdir: str | None, env: tuple[st
     with default_services(ctx, log=out.log, environ=os.environ, progress=out.progress, debug=out.debug,
                           run_image=parse_reference(run_image) if run_image else None) as services:
         report = build(request, services)
-    if digest_file:
-        try:
-            Path(digest_file).write_text(report.written.digest)
-        except OSError as exc:
-            from builder.errors import PublishError
-
-            raise PublishError(f"the image was written, but --digest-file {digest_file} could not be: "
-                               f"{exc.strerror or exc}", "check that the directory exists and is writable") from None
+    write_digest_file(digest_file, report.written.digest)
     result(report.written.pinned)
+
+
+def write_digest_file(path: str | None, digest: str) -> None:
+    """--digest-file: `sha256:<hex>` with no newline (kaniko's and Tekton results' convention)."""
+    if not path:
+        return
+    try:
+        Path(path).write_text(digest)
+    except OSError as exc:
+        raise PublishError(f"the image was written, but --digest-file {path} could not be: "
+                           f"{exc.strerror or exc}", "check that the directory exists and is writable") from None

@@ -41,6 +41,7 @@ def default_services(ctx: Context, *, log: Callable[[str], None], environ: Mappi
     mirror and the sandbox's trust, PATH for the host fallback, proxies.
     """
     from builder.sandbox import select_executor
+    from builder.sandbox.select import STEP_ENV
     from builder.stack import archive_client, default_build_root, default_run_image, open_archive
     from builder.stack.debian import Archive
     from builder.stack.extend import extend_build_root, launch_package_layer
@@ -69,6 +70,11 @@ def default_services(ctx: Context, *, log: Callable[[str], None], environ: Mappi
         log(f"run image: the built-in {suite} stack")
         return default_run_image(cache_root, archive(suite), ctx, log=log, progress=report("run image packages"))
 
+    step_suite = environ.get(STEP_ENV)
+    if step_suite:
+        log(f"in the dockless builder image (Debian {step_suite}): build commands run in this container, "
+            "which is the build root")
+
     def executor(workspace: Path, packages: tuple[str, ...], suite: str) -> Executor:
         def build_root() -> Path:
             root = default_build_root(cache_root, archive(suite), log=log, progress=report("build root packages"))
@@ -78,7 +84,7 @@ def default_services(ctx: Context, *, log: Callable[[str], None], environ: Mappi
             return extend_build_root(cache_root, archive(suite), None, packages, log=log)
 
         return select_executor(build_root, workspace, env=environ, log=debug, notice=log, state_dir=cache_root,
-                               packages_root=packages_root if packages else None)
+                               packages_root=packages_root if packages else None, suite=suite)
 
     def package_layer(image: Image, names: Sequence[str], suite: str) -> tuple[Layer, dict[str, str]]:
         return launch_package_layer(archive(suite), names, store=ctx.store, base=image, log=log,

@@ -27,6 +27,10 @@ from .trust import HostTrust
 
 Mode = Literal["auto", "sandbox", "host"]
 
+STEP_ENV = "DOCKLESS_BUILDER_SUITE"
+"""Set (to its Debian suite) in the builder image, whose root filesystem is a build root: there, as in a
+Tekton or Knative Build step with no privileges, build commands run in the container itself."""
+
 
 def select_executor(
     rootfs: Path | Callable[[], Path] | None,
@@ -39,6 +43,7 @@ def select_executor(
     home: Path | None = None,
     state_dir: Path | None = None,
     packages_root: Callable[[], Path] | None = None,
+    suite: str | None = None,
 ) -> Executor:
     """A sandbox in `rootfs` if it works (or `mode` says so), else the host; `notice` hears about a fallback.
 
@@ -50,7 +55,12 @@ def select_executor(
     `packages_root` makes a directory holding the Debian packages buildpacks asked for at
     build; it is called only for the host executor (the sandbox's `rootfs` already holds
     them), whose PATH and LD_LIBRARY_PATH then reach them (best effort, see host.py).
+
+    In the builder image (`STEP_ENV` set) the container is the build root of its suite:
+    commands run in it directly, with no probe, and packages of that same `suite` are
+    not best effort.
     """
+    step_suite = env.get(STEP_ENV)
     trust = HostTrust.from_env(env)
     try:
         java = trust.java_truststore(state_dir or private_dir(Path(tempfile.gettempdir()) / f"dockless-{os.getuid()}"))
@@ -62,12 +72,12 @@ def select_executor(
     def host() -> HostExecutor:
         packages = packages_root() if packages_root is not None else None
         say = notice or log
-        if packages is not None and say:
+        if packages is not None and say and not (step_suite and step_suite == suite):
             say(f"build packages are used from {packages} on the host (best effort: the host's libc may be older)")
         return HostExecutor(workspace, trust=trust, host_path=env.get("PATH", "/usr/local/bin:/usr/bin:/bin"), log=log,
                             home=home, java_truststore=java, packages_root=packages)  # fmt: skip
 
-    if mode == "host":
+    if mode == "host" or (step_suite and mode == "auto"):
         return host()
     why = "no build root filesystem was given"
     if rootfs is not None:
