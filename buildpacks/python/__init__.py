@@ -1,4 +1,4 @@
-"""The Python buildpack (id "python"; being written: issue 9)."""
+"""The Python buildpack (id "python"): CPython from Debian, dependencies in a venv layer; see build.py."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ def test_detect_shows_the_chosen_group_and_its_reasons(tmp_path: Path) -> None:
 
 def test_a_broken_package_json_is_exit_2_naming_the_file_line_and_problem(tmp_path: Path) -> None:
     (tmp_path / "package.json").write_text('{\n  "name": "a",\n  "dependencies": {"ms": "2.1.3",}\n}\n')
-    (tmp_path / "requirements.txt").write_text("flask==3.0.0\n")
+    (tmp_path / "Makefile").write_text("all:\n\ttrue\n")  # nothing any buildpack takes
     run = dockless("detect", str(tmp_path))
     assert_clean_error(run, 2, "package.json is not valid JSON: line 3 column")
     assert "fail  group 1: nodejs" in run.stdout  # every group is still listed

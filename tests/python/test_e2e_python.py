@@ -1,0 +1,233 @@
+"""Python apps through the real `dockless build`: git:// source, PyPI, a registry with auth, Docker.
+
+Nothing is faked: pip (a verified wheel from PyPI) installs real packages from
+PyPI with Debian's CPython in the build sandbox, a C extension compiles with
+the stack's gcc, and every image is pulled and run by a real Docker engine.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import re
+import tarfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.cli import assert_clean_error, dockless
+from tests.infra.docker_engine import docker_run_output, run_container
+from tests.infra.registry import Registry
+from tests.python.pyindex import PrivateIndex
+
+Publish = Callable[..., tuple[str, str]]  # tests/e2e/conftest.py `publish`
+
+
+def layers(registry: Registry, repo: str, digest: str) -> list[tuple[str, bytes]]:
+    """(digest, uncompressed tar) of every layer of a pushed image, and its config last."""
+    manifest = json.loads(registry.manifest(repo, digest)[0])
+    found = [(layer["digest"], gzip.decompress(registry.blob(repo, layer["digest"]))) for layer in manifest["layers"]]
+    return found + [(manifest["config"]["digest"], registry.blob(repo, manifest["config"]["digest"]))]
+
+
+def names(blobs: list[tuple[str, bytes]]) -> dict[str, list[str]]:
+    found = {}
+    for digest, data in blobs[:-1]:
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            found[digest] = [n.lstrip("./") for n in tar.getnames()]
+    return found
+
+
+def layer_with(blobs: list[tuple[str, bytes]], path: str) -> str:
+    return next(d for d, files in names(blobs).items() if any(f.startswith(path) for f in files))
+
+
+def sbom_purls(blobs: list[tuple[str, bytes]]) -> set[str]:
+    for _, data in blobs[:-1]:
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            for member in tar.getmembers():
+                if member.name.endswith("layers/sbom/launch/sbom.cdx.json"):
+                    file = tar.extractfile(member)
+                    assert file is not None
+                    doc: dict[str, Any] = json.load(file)
+                    return {c["purl"] for c in doc["components"]}
+    raise AssertionError("no SBOM in the image")
+
+
+def test_flask_with_hashed_requirements_pushed_served_and_the_venv_reused_on_a_code_change(
+        publish: Publish, registry: Registry, docker_config: Path, build_cache: Path, repo_name: str,
+        docker_engine: object) -> None:
+    _, url = publish("python-flask-pip")
+    run = dockless("build", url, "--image", f"{registry.host}/{repo_name}:v1", docker_config=docker_config,
+                   cache_dir=build_cache)
+    assert run.code == 0, run.stderr
+    assert "starts with 'gunicorn --bind 0.0.0.0:${PORT:-8080} app:app' from app.py app (gunicorn)" in run.stderr
+    assert "CPython 3.13 from Debian trixie" in run.stderr and "venv: installed" in run.stderr
+    body = run_container(run.last_line, docker_config=docker_config, extra_args=("--read-only", "--tmpfs", "/tmp"))
+    assert body.startswith("hello from flask 3.1.2 on python 3.13.") and "&lt;pip&gt;" in body  # MarkupSafe's C
+
+    blobs = layers(registry, repo_name, run.last_line.split("@")[1])
+    config = json.loads(blobs[-1][1])["config"]
+    assert re.fullmatch(r"[1-9]\d*(:\d+)?", config["User"])
+    assert {"PYTHONUNBUFFERED=1", "VIRTUAL_ENV=/layers/python/venv"} <= set(config["Env"])
+    purls = sbom_purls(blobs)
+    assert {"pkg:pypi/flask@3.1.2", "pkg:pypi/gunicorn@23.0.0", "pkg:generic/cpython@3.13"} <= purls
+    assert any(p.startswith("pkg:deb/debian/python3.13@") for p in purls)
+    venv = layer_with(blobs, "layers/python/venv")
+    files = names(blobs)[venv]
+    assert any(f.endswith(".cpython-313.pyc") for f in files)  # bytecode, written reproducibly
+    assert not any("pip-26" in f or f.endswith("/bin/pip") for f in files)  # the installer stayed in the build
+    assert not any(b"usr/bin/gcc" in data for _, data in blobs[:-1])
+
+    _, changed = publish("python-flask-pip", {"app.py": "from flask import Flask\napp = Flask(__name__)\n"
+                                                        "app.get('/')(lambda: 'changed code\\n')\n"})
+    again = dockless("build", changed, "--image", f"{registry.host}/{repo_name}:v2", docker_config=docker_config,
+                     cache_dir=build_cache)
+    assert again.code == 0, again.stderr
+    assert "venv: reused the cached layer" in again.stderr and "pip install" not in again.stderr
+    assert layer_with(layers(registry, repo_name, again.last_line.split("@")[1]), "layers/python/venv") == venv
+    assert "changed code" in run_container(again.last_line, docker_config=docker_config)
+
+
+@pytest.mark.parametrize(("example", "installer", "answer", "absent"), [
+    ("python-uv-starlette", "uv", "hello from starlette 0.49.1 on python 3.13.", "pytest"),
+    ("python-django-poetry", "poetry", "hello from django 5.2.8 on python 3.13.", "pytest"),
+    ("python-pipenv-bottle", "pipenv", "hello from bottle 0.13.4 on python 3.13.", "pytest"),
+])
+def test_each_lock_installs_its_runtime_dependencies_and_the_app_is_served(
+        example: str, installer: str, answer: str, absent: str, publish: Publish, registry: Registry,
+        docker_config: Path, build_cache: Path, repo_name: str, docker_engine: object) -> None:
+    _, url = publish(example)
+    run = dockless("build", url, "--image", f"{registry.host}/{repo_name}:v1", docker_config=docker_config,
+                   cache_dir=build_cache)
+    assert run.code == 0, run.stderr
+    assert f"installs with {installer}" in run.stderr and "--require-hashes" in run.stderr
+    assert run_container(run.last_line, docker_config=docker_config).startswith(answer)
+    blobs = layers(registry, repo_name, run.last_line.split("@")[1])
+    purls = sbom_purls(blobs)
+    assert not any(f"pkg:pypi/{absent}@" in p for p in purls), purls  # the dev group stayed out
+    if installer == "poetry":  # Django's collectstatic ran at build: STATIC_ROOT is in the app layer
+        assert any(f.endswith("workspace/staticfiles/site.css") for files in names(blobs).values() for f in files)
+
+
+BOTTLE_APP = ("import os, bottle\napp = bottle.Bottle()\napp.get('/')(lambda: 'private bottle\\n')\n"
+              "app.run(host='0.0.0.0', port=int(os.environ['PORT']), quiet=True)\n")
+
+
+def private_app(installer: str, index: PrivateIndex) -> tuple[dict[str, str], dict[str, str]]:
+    """(files, --env) of a one-dependency app whose dependency only the private index has, per installer."""
+    wheel = index.wheels["bottle"].name
+    if installer == "pip":
+        return ({"requirements.txt": "bottle==0.13.4\n", "app.py": BOTTLE_APP},
+                {"PIP_INDEX_URL": index.url_with_credentials})
+    if installer == "uv":
+        lock = ('version = 1\nrequires-python = ">=3.11"\n\n[[package]]\nname = "app"\nversion = "0.1.0"\n'
+                'source = { virtual = "." }\ndependencies = [{ name = "bottle" }]\n\n[[package]]\nname = "bottle"\n'
+                f'version = "0.13.4"\nsource = {{ registry = "{index.url}" }}\n'
+                f'wheels = [{{ url = "{index.url}../files/{wheel}", hash = "sha256:{index.sha256("bottle")}" }}]\n')
+        return ({"pyproject.toml": '[project]\nname = "app"\nversion = "0.1.0"\ndependencies = ["bottle==0.13.4"]\n',
+                 "uv.lock": lock, "app.py": BOTTLE_APP}, {"UV_INDEX_URL": index.url_with_credentials})
+    pyproject = ('[tool.poetry]\npackage-mode = false\n[tool.poetry.dependencies]\npython = "^3.11"\n'
+                 f'bottle = "0.13.4"\n[[tool.poetry.source]]\nname = "corp-index"\nurl = "{index.url}"\n'
+                 'priority = "primary"\n')
+    lock = ('[[package]]\nname = "bottle"\nversion = "0.13.4"\noptional = false\npython-versions = "*"\n'
+            f'groups = ["main"]\nfiles = [{{file = "{wheel}", hash = "sha256:{index.sha256("bottle")}"}}]\n\n'
+            f'[package.source]\ntype = "legacy"\nurl = "{index.url}"\nreference = "corp-index"\n\n'
+            '[metadata]\nlock-version = "2.1"\npython-versions = "^3.11"\ncontent-hash = "0"\n')
+    return ({"pyproject.toml": pyproject, "poetry.lock": lock, "app.py": BOTTLE_APP},
+            {"POETRY_HTTP_BASIC_CORP_INDEX_USERNAME": index.username,
+             "POETRY_HTTP_BASIC_CORP_INDEX_PASSWORD": index.password})
+
+
+@pytest.mark.parametrize("installer", ["pip", "uv", "poetry"])
+def test_private_index_credentials_reach_the_install_and_never_the_image_or_the_log(
+        installer: str, publish: Publish, registry: Registry, docker_config: Path, build_cache: Path,
+        repo_name: str, tmp_path: Path, docker_engine: object) -> None:
+    with PrivateIndex.serving(tmp_path / "index", {"bottle": "0.13.4"}) as index:
+        files, env = private_app(installer, index)
+        _, url = publish(f"python-private-{installer}", files)
+        run = dockless("build", url, "--image", f"{registry.host}/{repo_name}:v1",
+                       *[a for k, v in env.items() for a in ("--env", f"{k}={v}")], docker_config=docker_config,
+                       cache_dir=build_cache)
+        assert run.code == 0, run.stderr
+        assert f"installs with {installer}" in run.stderr
+        assert "/simple/bottle/" in index.requests and any(p.startswith("/files/bottle-") for p in index.requests)
+    assert index.password not in run.stderr + run.stdout
+    blobs = layers(registry, repo_name, run.last_line.split("@")[1])
+    for digest, data in blobs:
+        assert index.password.encode() not in data, digest
+    assert run_container(run.last_line, docker_config=docker_config) == "private bottle\n"
+
+
+HELLO_SETUP = ("from setuptools import Extension, setup\n"
+               "setup(name='hello_ext', version='1.0', ext_modules=[Extension('hello_ext', ['hello.c'])])\n")
+HELLO_C = ("#include <Python.h>\n"
+           "static PyObject *greet(PyObject *s, PyObject *a) { return PyUnicode_FromString(\"hello from C\"); }\n"
+           "static PyMethodDef m[] = {{\"greet\", greet, METH_NOARGS, 0}, {0}};\n"
+           "static struct PyModuleDef d = {PyModuleDef_HEAD_INIT, \"hello_ext\", 0, -1, m};\n"
+           "PyMODINIT_FUNC PyInit_hello_ext(void) { return PyModule_Create(&d); }\n")
+
+
+def test_an_sdist_with_a_c_extension_compiles_in_the_sandbox(
+        publish: Publish, registry: Registry, docker_config: Path, build_cache: Path, repo_name: str,
+        docker_engine: object) -> None:
+    _, url = publish("python-c-ext", {"requirements.txt": "./hello\n", "hello/setup.py": HELLO_SETUP,
+                                      "hello/hello.c": HELLO_C, "Procfile": "web: python main.py\n",
+                                      "main.py": "import sys, hello_ext\nprint(hello_ext.greet(), *sys.argv[1:])\n"})
+    run = dockless("build", url, "--image", f"{registry.host}/{repo_name}:v1", docker_config=docker_config,
+                   cache_dir=build_cache)
+    assert run.code == 0, run.stderr
+    out = docker_run_output(run.last_line, "and", "args", docker_config=docker_config)
+    assert out.strip() == "hello from C and args"
+
+
+@pytest.mark.parametrize(("case", "code", "words"), [
+    ("malformed-pyproject", 2, ("pyproject.toml is not valid TOML", "line 3")),
+    ("impossible-python", 5, ("Python '2.7' (.python-version) is not offered by Debian", "trixie has 3.13")),
+    ("missing-package", 5, ("pip install (pip) failed",)),
+    ("failing-compile", 5, ("pip install (pip) failed",)),
+    ("no-start", 5, ("no start command for this Python app",)),
+])
+def test_bad_python_input_fails_in_one_line_and_pushes_nothing(
+        case: str, code: int, words: tuple[str, ...], publish: Publish, registry: Registry,
+        docker_config: Path, build_cache: Path, repo_name: str) -> None:
+    files = {
+        "malformed-pyproject": {"pyproject.toml": '[project]\nname = "x"\nversion = 1.2.3\n'},
+        "impossible-python": {".python-version": "2.7\n", "requirements.txt": "", "main.py": "\n"},
+        "missing-package": {"requirements.txt": "no-such-package-dockless-test==1.0\n", "main.py": "\n"},
+        "failing-compile": {"requirements.txt": "./broken\n", "main.py": "\n",
+                            "broken/setup.py": HELLO_SETUP, "broken/hello.c": "this is not C;\n"},
+        "no-start": {"requirements.txt": "", "lib.py": "\n"},
+    }[case]
+    _, url = publish(f"python-{case}", files)
+    run = dockless("build", url, "--image", f"{registry.host}/{repo_name}:v1", docker_config=docker_config,
+                   cache_dir=build_cache)
+    assert_clean_error(run, code, *words)
+    assert registry.tags(repo_name) == []
+
+
+def test_same_commit_twice_gives_the_same_digest_with_fresh_caches(publish: Publish, tmp_path: Path) -> None:
+    _, url = publish("python-flask-pip")
+    digests = []
+    for n in (1, 2):  # a fresh cache each time: the venv is installed and compiled again, and must not change
+        run = dockless("build", url, "--image", f"oci:{tmp_path / f'oci{n}'}", cache_dir=tmp_path / f"cache{n}")
+        assert run.code == 0, run.stderr
+        assert "venv: installed" in run.stderr
+        digests.append(run.last_line.split("@")[1])
+    assert digests[0] == digests[1]
+
+
+def test_python_3_11_builds_and_runs_on_bookworm_which_has_it(
+        publish: Publish, registry: Registry, docker_config: Path, build_cache: Path, repo_name: str,
+        docker_engine: object) -> None:
+    """trixie has CPython 3.13 only; bookworm has 3.11: the whole build (build root, run image) moves there."""
+    _, url = publish("python-pipenv-bottle", {".python-version": "3.11\n"})
+    run = dockless("build", url, "--image", f"{registry.host}/{repo_name}:v1", docker_config=docker_config,
+                   cache_dir=build_cache)
+    assert run.code == 0, run.stderr
+    assert "building on bookworm" in run.stderr and "Python '3.11' from .python-version" in run.stderr
+    assert run_container(run.last_line, docker_config=docker_config).startswith(
+        "hello from bottle 0.13.4 on python 3.11.")
