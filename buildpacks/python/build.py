@@ -40,6 +40,7 @@ from pathlib import Path
 
 from builder.buildpack.launch import make_processes
 from builder.buildpack.layers import cached_layer
+from builder.buildpack.relocate import relocate_scripts
 from builder.buildpack.procfile import read_procfile
 from builder.errors import BuildError
 from builder.lifecycle.contract import (LAYERS, WORKSPACE, BuildContext, BuildResult, BuiltLayer, Component, Mount,
@@ -59,8 +60,10 @@ TOOLCHAIN = ("gcc", "g++", "libc6-dev", "make", "pkgconf")
 APP_EXCLUDES = frozenset({".venv", "venv"})
 EPOCH = "315532800"  # 1980-01-01, the layers' fixed mtime (SOURCE_DATE_EPOCH for anything that reads it)
 _COMPILE = ("import compileall, py_compile, sys\n"
-            "compileall.compile_dir(sys.argv[1], quiet=2, workers=1,\n"
+            "compileall.compile_dir(sys.argv[1], quiet=2, workers=1, stripdir=sys.argv[1], prependdir='/' + sys.argv[2],\n"
             "    invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)\n")
+"""argv: the directory (translated to a host path by a host executor) and its path in the image without the
+leading slash (so no executor translates it): the .pyc files name their source by the image's path either way."""
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,9 @@ class PythonBuildpack:
                       mounts, app_dir)
             if install.requirements is not None:
                 pip(install.requirements, f"pip install ({installer})", mounts, app_dir)
-            self._run(ctx, [f"{VENV}/bin/python", "-c", _COMPILE, f"{VENV}/lib"], "compileall", env, mounts)
+            relocate_scripts(path, VENV)
+            self._run(ctx, [f"{VENV}/bin/python", "-c", _COMPILE, f"{VENV}/lib", f"{VENV}/lib".lstrip("/")],
+                      "compileall", env, mounts)
 
         venv, reused = cached_layer(ctx.cache, BUILDPACK, "venv", meta, fill)
         ctx.log("venv: reused the cached layer (dependencies and Python unchanged)" if reused else "venv: installed")
@@ -144,7 +149,9 @@ class PythonBuildpack:
         writable = [*mounts, Mount(target, PROJECT)]
         pip(["--no-deps", "--target", PROJECT, f"{BUILD_HOME}/src"], "pip install (the app's package)", writable,
             f"{BUILD_HOME}/src")
-        self._run(ctx, [f"{VENV}/bin/python", "-c", _COMPILE, PROJECT], "compileall", {"HOME": BUILD_HOME}, writable)
+        relocate_scripts(target, PROJECT)
+        self._run(ctx, [f"{VENV}/bin/python", "-c", _COMPILE, PROJECT, PROJECT.lstrip("/")], "compileall",
+                  {"HOME": BUILD_HOME}, writable)
         ctx.log("project: installed the app's own package (its console scripts start it)")
         return BuiltLayer("project", target, PROJECT, launch=True,
                           launch_env={"PATH.prepend": f"{PROJECT}/bin", "PATH.delim": ":",

@@ -117,3 +117,20 @@ def test_the_knative_buildtemplate_step_builds_as_root_with_credentials_in_build
     pinned = done.stdout.decode().strip().splitlines()[-1]
     assert re.fullmatch(rf"{re.escape(registry.host)}/step/knative@sha256:[0-9a-f]{{64}}", pinned), log[-2000:]
     assert run_container(pinned, docker_config=home / ".docker") == "Hello World!\n"
+
+
+def test_a_python_app_built_in_the_builder_image_starts(builder_image: str, registry: Registry,
+                                                        tmp_path: Path) -> None:
+    """In the step container the venv is written at a host path; its console scripts (gunicorn) must still
+    name the image's /layers path, or the image would not start."""
+    source = tmp_path / "source"
+    shutil.copytree(EXAMPLES / "python-flask-pip", source)
+    dockerconfig = registry.docker_config_dir(tmp_path / "dockerconfig")
+    for path in (dockerconfig, *dockerconfig.iterdir()):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    done = docker("run", "--rm", "--user", str(CONTRACT.uid), *NO_PRIVILEGES, "-e", "DOCKER_CONFIG=/dockerconfig",
+                  "-v", f"{dockerconfig}:/dockerconfig:ro", "-v", f"{source}:/workspace/source:ro", builder_image,
+                  "build", "/workspace/source", "--image", f"{registry.host}/step/flask:v1", check=False)
+    assert done.returncode == 0, (done.stdout + done.stderr).decode()[-4000:]
+    pinned = done.stdout.decode().strip().splitlines()[-1]
+    assert "hello from flask" in run_container(pinned, docker_config=dockerconfig)
