@@ -20,9 +20,10 @@ provides `ruby` and requires it with these metadata (all strings):
     start / start_command    where the start command came from, and its text ("" when none)
     rails / assets           "true" for a Rails app / when it can precompile assets
 
-When a package.json is present it also requires `node` at build (Rails asset
-pipelines run yarn/esbuild), so the group [nodejs (optional), ruby] brings
-Node.js; without one it asks nothing of nodejs, and an optional nodejs that
+When a package.json is present it also requires `node` at build only (Rails
+asset pipelines run yarn/esbuild; `launch = "false"`, as the static buildpack
+asks), so the group [nodejs (optional), ruby] brings Node.js to the build and
+none of it ships; without one it asks nothing of nodejs, and an optional nodejs that
 fails leaves the group valid.
 """
 
@@ -170,7 +171,7 @@ class RubyDetector:
         reasons.append(_start(root, lock, requires))
         plan = [Require("ruby", requires)]
         if (root / "package.json").is_file():
-            plan.append(Require("node", {"build": "true"}))
+            plan.append(Require("node", {"build": "true", "launch": "false"}))
             reasons.append("found package.json: Node.js is needed at build (assets)")
         return Detection(self.id, True, tuple(reasons), provides=("ruby",), requires=tuple(plan))
 

@@ -8,6 +8,7 @@ bytes of the file say which (the System V ABI's ELF header: `e_ident`,
 
     describe(path)             -> Elf | str     the header, or what the file is instead
     shared_object_problem(path, "amd64")  -> None when it loads on linux/amd64, else why not
+    dynamic(path)              -> Dynamic | None  the libraries it needs (DT_NEEDED) and its search path
 
 Architectures are named as in OCI platforms (`amd64`, `arm64`, …), like the
 rest of dockless.
@@ -93,3 +94,73 @@ def shared_object_problem(path: Path, arch: str) -> str | None:
 
 def _is_text(head: bytes) -> bool:
     return all(b in b"\t\n\r\f" or 32 <= b < 127 for b in head)
+
+
+@dataclass(frozen=True)
+class Dynamic:
+    """An ELF object's dynamic section, as the dynamic loader reads it (System V ABI, ld.so(8)).
+
+    `needed` are the DT_NEEDED sonames in order; `runpath` the DT_RUNPATH
+    directories (else DT_RPATH's), `$ORIGIN` left for the caller to expand.
+    """
+
+    needed: tuple[str, ...]
+    runpath: tuple[str, ...]
+
+
+_DT_NEEDED, _DT_STRTAB, _DT_RPATH, _DT_RUNPATH = 1, 5, 15, 29
+_PT_LOAD, _PT_DYNAMIC = 1, 2
+
+
+def dynamic(path: Path) -> Dynamic | None:
+    """The dynamic section of the ELF file at `path`; None for a file that is not ELF, is static or is cut short."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if len(data) < 52 or data[:4] != b"\x7fELF" or data[4] not in (1, 2):
+        return None
+    wide, end = data[4] == 2, "<" if data[5] == 1 else ">"
+    try:
+        if wide:
+            phoff, phentsize, phnum = (struct.unpack_from(end + "Q", data, 32)[0],
+                                       *struct.unpack_from(end + "HH", data, 54))
+        else:
+            phoff, phentsize, phnum = (struct.unpack_from(end + "I", data, 28)[0],
+                                       *struct.unpack_from(end + "HH", data, 42))
+        loads: list[tuple[int, int, int]] = []  # (vaddr, offset, filesz)
+        dyn: tuple[int, int] | None = None  # (offset, filesz)
+        for i in range(phnum):
+            at = phoff + i * phentsize
+            if wide:
+                ptype, _, offset, vaddr, _, filesz = struct.unpack_from(end + "IIQQQQ", data, at)
+            else:
+                ptype, offset, vaddr, _, filesz = struct.unpack_from(end + "IIIII", data, at)
+            if ptype == _PT_LOAD:
+                loads.append((vaddr, offset, filesz))
+            elif ptype == _PT_DYNAMIC:
+                dyn = (offset, filesz)
+        if dyn is None:
+            return None
+        entry = struct.Struct(end + ("qQ" if wide else "iI"))
+        tags: list[tuple[int, int]] = []
+        for at in range(dyn[0], dyn[0] + dyn[1] - entry.size + 1, entry.size):
+            tag, value = entry.unpack_from(data, at)
+            if tag == 0:
+                break
+            tags.append((tag, value))
+        strtab = next((v for t, v in tags if t == _DT_STRTAB), None)
+        base = next((off + strtab - va for va, off, size in loads if strtab is not None and va <= strtab < va + size),
+                    None)
+        if base is None:
+            return None
+
+        def text(offset: int) -> str:
+            stop = data.index(b"\0", base + offset)
+            return data[base + offset:stop].decode("utf-8", "replace")
+
+        needed = tuple(text(v) for t, v in tags if t == _DT_NEEDED)
+        paths = [text(v) for t, v in tags if t == _DT_RUNPATH] or [text(v) for t, v in tags if t == _DT_RPATH]
+        return Dynamic(needed, tuple(d for p in paths for d in p.split(":") if d))
+    except (struct.error, ValueError):
+        return None

@@ -122,6 +122,13 @@ class BuiltLayer:
     `launch_env` / `build_env` keys are CNB env file names: `NAME` (override),
     `NAME.override`, `NAME.default`, `NAME.append`, `NAME.prepend`, `NAME.delim`
     (see `builder.lifecycle.env`).
+
+    `check_libraries` (launch layers): every ELF shared object in the layer
+    (`*.so`, `*.so.N`) must find each library it needs (DT_NEEDED) in the
+    image, through its RUNPATH, the launch LD_LIBRARY_PATH or the system's
+    library directories; else the build fails naming the file and the library
+    (`builder.lifecycle.launchcheck`), not the app at start. For layers of
+    compiled extensions (Ruby gems) whose system libraries come as Debian packages.
     """
 
     name: str
@@ -133,6 +140,7 @@ class BuiltLayer:
     metadata: Mapping[str, str] = field(default_factory=dict)
     launch_env: Mapping[str, str] = field(default_factory=dict)
     build_env: Mapping[str, str] = field(default_factory=dict)
+    check_libraries: bool = False
 
 
 @dataclass(frozen=True, order=True)

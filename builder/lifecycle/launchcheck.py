@@ -9,7 +9,8 @@ working directory. For `/bin/sh -c "…"` the shell and the script's one
 command (after `exec` and variable assignments) are checked the same way, so a
 `web: npm start` whose npm is not in the image fails here, not at `docker run`.
 Language-specific checks (a `node FILE` target, native modules) belong to the
-buildpacks.
+buildpacks. Layers that ask (`BuiltLayer.check_libraries`) also have their
+shared objects' libraries looked up in the image (`builder.lifecycle.libcheck`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from builder.image.layer import Layer
 from builder.lifecycle.build import GroupResult
 from builder.lifecycle.contract import WORKSPACE, Process
 from builder.lifecycle.export import launch_env
+from builder.lifecycle.libcheck import check_libraries
 
 SHELLS = ("/bin/sh", "/bin/bash", "/usr/bin/sh", "/usr/bin/bash", "sh", "bash")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
@@ -134,6 +136,10 @@ def check_launch(group: GroupResult, workspace: Path, run_image: Image, *, never
     path = [p for p in env.get("PATH", "").split(":") if p]
     for process in group.processes:
         _check_process(process, files, path)
+    ld_library_path = [p for p in env.get("LD_LIBRARY_PATH", "").split(":") if p]
+    for owned in group.launch_layers:
+        if owned.layer.check_libraries:
+            check_libraries(owned.layer.path, owned.layer.target, files.exists, ld_library_path)
 
 
 def _check_process(process: Process, files: ImageFiles, path: list[str]) -> None:

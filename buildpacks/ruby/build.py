@@ -7,14 +7,25 @@ at build, so compilers never ship. Build steps run through `ctx.executor`:
 
     /layers/ruby/gems    BUNDLE_PATH: the installed gems            writable while installing, then a launch layer
     /layers/ruby/home    HOME for this build (bundler's caches)     writable, dropped
+    /layers/ruby/rails   a Rails app's launch.rb (RUBYOPT)           launch layer (see rails.py)
 
 `bundle install` runs in deployment mode (BUNDLE_DEPLOYMENT: the lockfile is
 frozen, as Heroku and Paketo do) without development:test unless the build env
-sets BUNDLE_WITHOUT. Everything bundler is told comes through the environment,
+sets BUNDLE_WITHOUT. Everything bundler is told comes through the environment
+(BUNDLE_JOBS too: Bundler 2.3, bookworm's, remembers a `--jobs` flag in the
+app's `.bundle/config`, which only a cold build's app layer would then hold),
 so no `.bundle/config` is written: gem-server credentials (`BUNDLE_<HOST>`)
 and mirrors (`BUNDLE_MIRROR__…`) given with `--env` reach the install and
 never the image. The gems layer is keyed by Gemfile, Gemfile.lock, the Ruby
 series and BUNDLE_WITHOUT, so a code-only change reuses it untouched.
+
+Gems with native parts that the lockfile names get their Debian libraries
+(native.py: nokogiri -> libxml2-dev at build, libxml2 at launch, …), as
+Heroku's and Paketo's stacks preinstall them. A Rails app (bin/rails and
+config/application.rb) that locks sprockets or propshaft runs
+`rails assets:precompile` after the install (Node.js is on PATH when the
+group brought it), then gets a tmp/ it can write, a SECRET_KEY_BASE
+fallback and stale-pid cleanup at launch (rails.py).
 """
 
 from __future__ import annotations
@@ -33,12 +44,16 @@ from builder.lifecycle.contract import LAYERS, WORKSPACE, BuildContext, BuildRes
 from detectors.ruby import gemfile_ruby, read_lockfile
 
 from .groups import LEFT_OUT, check_left_out, top_level_requires
+from .extbuild import normalize_build_logs
 from .inventory import gem_components, runtime_component
+from .native import native_packages
+from .rails import LAUNCH_FILE, reproducible_assets, scratch_tmp, write_launch_file
 from .versions import OFFERED, STACK_SUITE, check_exact, other_suite, pick_series, series_accepts
 
 BUILDPACK = "ruby"
 HOME = f"{LAYERS}/ruby"
 GEMS = f"{HOME}/gems"
+RAILS = f"{HOME}/rails"
 BUILD_HOME = f"{HOME}/home"
 TOOLCHAIN = ("make", "gcc", "g++", "libc6-dev", "pkgconf")
 APP_EXCLUDES = frozenset({"vendor/bundle", ".bundle/cache"})
@@ -74,7 +89,15 @@ class RubyBuildpack:
                              "run `bundle lock` and commit Gemfile.lock (deployment mode installs only what is locked)")
         ctx.packages.add([f"ruby{series}", "ruby", "bundler"], build=True, launch=True)
         if install:
+            assert lock is not None
             ctx.packages.add([f"ruby{series}-dev", *TOOLCHAIN], build=True, launch=False)
+            packages = ctx.packages
+            native = native_packages((name for name, _ in lock.specs), packages.offered, packages.suite)
+            if native.gems:
+                ctx.log(f"native gems {', '.join(native.gems)}: {' '.join(native.build)} at build, "
+                        f"{' '.join(native.launch)} at launch")
+                packages.add(native.build, build=True, launch=False)
+                packages.add(native.launch, build=True, launch=True)
         home = ctx.layers_dir / BUILDPACK / "home"
         home.mkdir(parents=True, exist_ok=True)
         ruby = self._probe(ctx, home)
@@ -98,13 +121,15 @@ class RubyBuildpack:
             env = {**ctx.env, **bundle_env, "HOME": BUILD_HOME, "BUNDLE_VERSION": "system"}
 
             def fill(path: Path) -> None:
-                self._run(ctx, ["bundle", "install", "--jobs", "2"], "bundle install", env,
+                self._run(ctx, ["bundle", "install"], "bundle install", {"BUNDLE_JOBS": "2", **env},
                           [Mount(path, GEMS), Mount(home, BUILD_HOME)], cwd=app_dir)
                 _direct_shebangs(path / "ruby" / ruby.abi / "bin", series)
+                normalize_build_logs(path / "ruby" / ruby.abi)
 
             gems, reused = cached_layer(ctx.cache, BUILDPACK, "gems", meta, fill)
             ctx.log("gems: reused the cached layer (Gemfile.lock unchanged)" if reused else "gems: installed")
-            layers.append(BuiltLayer("gems", gems, GEMS, launch=True, cache=True, metadata=meta))
+            layers.append(BuiltLayer("gems", gems, GEMS, launch=True, cache=True, metadata=meta,
+                                     check_libraries=True))  # every extension's libraries are in the image
             components += gem_components(gems / "ruby" / ruby.abi, lock.specs)
             required = top_level_requires(app)
             if required:  # only then is Bundler asked which gems BUNDLE_WITHOUT left out
@@ -112,9 +137,18 @@ class RubyBuildpack:
                                    [Mount(gems, GEMS, writable=False), Mount(home, BUILD_HOME)], cwd=app_dir)
                 check_left_out(required, listed.stdout.split(), without)
             if requires.get("assets") == "true":
+                # a throw-away key for apps whose initializers read one at boot (7.1+ also honour the DUMMY flag)
                 self._run(ctx, ["bundle", "exec", "rails", "assets:precompile"], "rails assets:precompile",
-                          {**env, "RAILS_ENV": "production", "SECRET_KEY_BASE_DUMMY": "1"},
+                          {**env, "RAILS_ENV": "production", "SECRET_KEY_BASE_DUMMY": "1",
+                           "SECRET_KEY_BASE": "dockless-assets-precompile-" + "0" * 64},
                           [Mount(gems, GEMS, writable=False), Mount(home, BUILD_HOME)], cwd=app_dir)
+                reproducible_assets(app / "public" / "assets")
+        rails = requires.get("rails") == "true"
+        if rails:
+            ctx.log(scratch_tmp(app))
+            layer = ctx.layers_dir / BUILDPACK / "rails"
+            write_launch_file(layer)
+            layers.append(BuiltLayer("rails", layer, RAILS, launch=True))
         commands = dict(read_procfile(app))
         if "web" not in commands and requires.get("start_command"):
             commands = {"web": requires["start_command"], **commands}
@@ -128,6 +162,8 @@ class RubyBuildpack:
                       "PORT": ctx.env.get("PORT", "8080")}
         if install:
             launch_env |= {"GEM_HOME": gem_home, "PATH.prepend": f"{gem_home}/bin", "PATH.delim": ":"}
+        if rails:
+            launch_env["RUBYOPT.default"] = f"-r{RAILS}/{LAUNCH_FILE}"
         return BuildResult(layers, processes, launch_env, APP_EXCLUDES, components)
 
     def _probe(self, ctx: BuildContext, home: Path) -> Ruby:

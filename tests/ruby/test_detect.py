@@ -87,7 +87,7 @@ def test_node_is_required_only_with_a_package_json(tmp_path: Path) -> None:
     plain = RubyDetector().detect(app(tmp_path, {"Gemfile": ""}), {})
     assert [r.name for r in plain.requires] == ["ruby"]
     assets = RubyDetector().detect(app(tmp_path, {"package.json": "{}"}), {})
-    assert [(r.name, dict(r.metadata)) for r in assets.requires][1] == ("node", {"build": "true"})
+    assert [(r.name, dict(r.metadata)) for r in assets.requires][1] == ("node", {"build": "true", "launch": "false"})
 
 
 @pytest.mark.parametrize("text", ["<<<<<<< HEAD\nGEM\n", "  remote: x\n", "just some text\n", "PLATFORMS\n  ruby\n"])

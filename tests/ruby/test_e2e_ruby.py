@@ -188,6 +188,8 @@ def test_time_source_posts_cloudevents_to_a_logger_built_by_dockless(
     ("impossible-ruby", 5, ("Ruby '2.7.8' (.ruby-version) is not offered", "trixie has Ruby 3.3")),
     ("missing-gem", 5, ("bundle install failed",)),
     ("failing-compile", 5, ("bundle install failed",)),
+    ("missing-launch-library", 5, ("/layers/ruby/gems/ruby/3.3.0/", "gomp_ext",
+                                   "needs the shared library libgomp.so.1, which is not in the image")),
     ("no-lockfile", 5, ("the Gemfile declares gems but there is no Gemfile.lock",)),
     ("exact-ruby-no-gems", 5, ("the Gemfile asks for Ruby 3.3.4 exactly", "Bundler would refuse it")),
     ("test-only-gem", 5, ("app.rb:1 requires 'hello_ext', but the Gemfile has the gem hello_ext only in groups",
@@ -204,6 +206,10 @@ def test_bad_ruby_input_fails_in_one_line_and_pushes_nothing(
                         "Gemfile.lock": lockfile(source, {"no_such_gem": "9.9.9"})},
         "failing-compile": {"Gemfile": f'source "{gem_server.url}"\ngem "broken_ext"\n', "app.rb": "\n",
                             "Gemfile.lock": lockfile(source, {"broken_ext": "1.0.0"})},
+        # compiles against the build root's libgomp, which no run image has: refused at build, not at `require`
+        "missing-launch-library": {"Gemfile": f'source "{gem_server.url}"\ngem "gomp_ext"\n',
+                                   "Gemfile.lock": lockfile(source, {"gomp_ext": "1.0.0"}),
+                                   "app.rb": 'require "gomp_ext"\n'},
         "no-lockfile": {"Gemfile": f'source "{gem_server.url}"\ngem "rack"\n', "config.ru": "run nil\n"},
         # no gems, but `bundle exec` at launch would still refuse the running 3.3.x
         "exact-ruby-no-gems": {"Gemfile": 'ruby "3.3.4"\n', "Procfile": "web: bundle exec ruby app.rb\n",
