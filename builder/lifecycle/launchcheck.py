@@ -66,6 +66,18 @@ class ImageFiles:
                     return True
         return path.lstrip("/") in self.base()
 
+    def host_path(self, path: str) -> Path | None:
+        """Where `path` is on this machine, when a launch layer or the app holds it (None for the run image's)."""
+        path = posixpath.normpath(path)
+        for target, host in self.roots:
+            if target == WORKSPACE and self._not_shipped(path):
+                continue
+            if path == target or path.startswith(target + "/"):
+                candidate = host / path[len(target):].lstrip("/")
+                if os.path.lexists(candidate):
+                    return candidate
+        return None
+
     def _not_shipped(self, path: str) -> bool:
         """True for app paths the app layer leaves out (app_excludes, .git and other never-ship names)."""
         if any(path == e or path.startswith(e + "/") for e in self.excluded):
@@ -150,12 +162,46 @@ def _check_process(process: Process, files: ImageFiles, path: list[str]) -> None
     if where is None:
         raise BuildError(f"process '{process.type}' cannot start: '{argv[0]}' is not in the image "
                          f"(launch PATH {':'.join(path)})", _hint(argv[0]))
+    _check_interpreter(process, where, files, path)
     if argv[0] in SHELLS and len(argv) >= 3 and argv[1] == "-c":
         word = script_command(argv[2])
-        if word and word not in _BUILTINS and not word.startswith("$") and \
-                _resolve(word, process.working_dir, files, path) is None:
-            raise BuildError(f"process '{process.type}' cannot start: its command '{word}' is not in the image "
-                             f"(launch PATH {':'.join(path)})", _hint(word))
+        if word and word not in _BUILTINS and not word.startswith("$"):
+            found = _resolve(word, process.working_dir, files, path)
+            if found is None:
+                raise BuildError(f"process '{process.type}' cannot start: its command '{word}' is not in the "
+                                 f"image (launch PATH {':'.join(path)})", _hint(word))
+            _check_interpreter(process, found, files, path)
+
+
+def _check_interpreter(process: Process, executable: str, files: ImageFiles, path: list[str]) -> None:
+    """A script's `#!` interpreter must be in the image too, or exec fails with "not found" (execve(2)).
+
+    Only scripts the build wrote (launch layers, the app) are read; `#!/usr/bin/env NAME` needs env and
+    NAME on the launch PATH. A script written with a build-time path (a host path, a build-only tool) is
+    the usual cause.
+    """
+    host = files.host_path(executable)
+    if host is None or not host.is_file():
+        return
+    try:
+        with host.open("rb") as f:
+            first = f.readline(256)
+    except OSError:
+        return
+    if not first.startswith(b"#!"):
+        return
+    words = first[2:].decode("utf-8", "replace").split()
+    if not words:
+        return
+    interpreter = words[0]
+    if not files.exists(interpreter):
+        raise BuildError(f"process '{process.type}' cannot start: {executable} is a script for '{interpreter}', "
+                         "which is not in the image", "this is a bug in the buildpack that wrote the script "
+                         "(a path from the build, not the image), or add the interpreter as a launch package")
+    if posixpath.basename(interpreter) == "env" and len(words) > 1 and not words[1].startswith("-") and \
+            "=" not in words[1] and _resolve(words[1], process.working_dir, files, path) is None:
+        raise BuildError(f"process '{process.type}' cannot start: {executable} runs '{words[1]}' through env, "
+                         f"and it is not on the launch PATH {':'.join(path)}", _hint(words[1]))
 
 
 def script_command(script: str) -> str | None:

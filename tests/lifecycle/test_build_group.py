@@ -140,3 +140,44 @@ def test_launch_check_reads_multi_member_gzip_run_image_layers(tmp_path: Path) -
     assert list((tmp_path / "memo").iterdir())  # remembered by diffID for the next build
     again = ImageFiles(image, result, tmp_path / "ws", tmp_path / "memo")
     assert again.exists("/bin/sh")
+
+
+@dataclass
+class Scripted:
+    """Ships `bin/serve`, a script whose `#!` line is `shebang`, and starts it by its bare name."""
+
+    shebang: str
+    id: str = "scripted"
+
+    def detect(self, ctx: DetectContext) -> Detection:
+        return Detection(self.id, True)
+
+    def build(self, ctx: BuildContext) -> BuildResult:
+        layer = ctx.layers_dir / "tools"
+        (layer / "bin").mkdir(parents=True)
+        (layer / "bin" / "serve").write_text(f"#!{self.shebang}\nprint('hi')\n")
+        (layer / "bin" / "serve").chmod(0o755)
+        return BuildResult(layers=[BuiltLayer("tools", layer, "/layers/scripted/tools", launch=True)],
+                           processes=[Process("web", ["serve"])],
+                           launch_env={"PATH.prepend": "/layers/scripted/tools/bin", "PATH.delim": ":"})
+
+
+@pytest.mark.parametrize(("shebang", "problem"), [
+    ("/usr/bin/python3", None),
+    ("/usr/bin/env python3", None),
+    ("/tmp/dockless-build-1/layers/python/venv/bin/python",  # a host path written by a tool outside the sandbox
+     r"/layers/scripted/tools/bin/serve is a script for '/tmp/dockless-build-1/layers/python/venv/bin/python', "
+     "which is not in the image"),
+    ("/usr/bin/env ruby", r"runs 'ruby' through env, and it is not on the launch PATH"),
+])
+def test_launch_check_follows_a_scripts_interpreter(tmp_path: Path, shebang: str, problem: str | None) -> None:
+    store = BlobStore(tmp_path / "store")
+    base = layer_from_entries([Entry("usr/bin/python3", data=b"\x7fELF", mode=0o755),
+                               Entry("usr/bin/env", data=b"\x7fELF", mode=0o755)], store)
+    image = append_layers(scratch(), [base])
+    result = run_group(tmp_path, [Scripted(shebang)])
+    if problem is None:
+        check_launch(result, tmp_path / "ws", image)
+    else:
+        with pytest.raises(BuildError, match=problem):
+            check_launch(result, tmp_path / "ws", image)
