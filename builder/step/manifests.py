@@ -8,13 +8,14 @@ create` printed.
 
 from __future__ import annotations
 
-from importlib import resources
+from importlib import metadata, resources
 
 import jinja2
 
 from .contract import CONTRACT, StepContract
 
-DEFAULT_BUILDER = "docker.io/dockless/builder:latest"
+DEFAULT_BUILDER = f"docker.io/dockless/builder:{metadata.version('dockless')}"
+"""A versioned tag, never :latest (tekton-lint's no-latest-image): a Task should not change under its users."""
 FILES = {
     "tekton/task.yaml": "tekton-task.yaml.j2",
     "tekton/pipeline.yaml": "tekton-pipeline.yaml.j2",

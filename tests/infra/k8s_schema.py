@@ -1,8 +1,9 @@
-"""Kubernetes and Knative manifests checked against real schemas: the npm models' validators, run by Node.js.
+"""Kubernetes, Knative and Tekton manifests checked by real validators from npm, run by Node.js.
 
 `@kubernetes-models/knative` carries JSON schemas generated from the Knative
 Serving and Eventing CRDs, `kubernetes-models` those of the Kubernetes API;
-both validate with ajv. tests/knative/schema pins them (package-lock.json with
+both validate with ajv; `@ibm/tekton-lint` checks Tekton Tasks and Pipelines
+(params, workspaces, results and task references). tests/knative/schema pins them (package-lock.json with
 npm's integrity hashes) and `npm ci` installs them once per session.
 """
 
@@ -48,6 +49,17 @@ class K8sSchemas:
     def assert_valid(self, docs: list[dict[str, Any]]) -> None:
         bad = [v for v in self.validate(docs) if not v.ok]
         assert not bad, bad
+
+    def tekton_lint(self, directory: Path) -> list[dict[str, Any]]:
+        """IBM's tekton-lint over every *.yaml in `directory` (Tasks and the Pipelines that use them):
+        its findings, errors and warnings, as JSON objects {message, rule, level, path}."""
+        done = subprocess.run([str(self.root / "node_modules" / ".bin" / "tekton-lint"), "--format", "json", "*.yaml"],
+                              cwd=directory, text=True, capture_output=True, timeout=120, check=False)
+        try:
+            found: list[dict[str, Any]] = json.loads(done.stdout)
+        except json.JSONDecodeError:
+            raise RuntimeError(f"tekton-lint failed: {done.stdout[-1000:]} {done.stderr[-1000:]}") from None
+        return found
 
 
 def install_schemas(dest: Path) -> K8sSchemas:

@@ -19,6 +19,7 @@ from ruamel.yaml import YAML
 
 from builder.step import CONTRACT, render_manifests
 from builder.step.manifests import DEFAULT_BUILDER
+from tests.infra.k8s_schema import K8sSchemas
 from tests.step.tekton import task_step
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -88,3 +89,35 @@ def test_the_task_script_gives_dockless_the_contract(tmp_path: Path, bound: bool
                              if bound else {"DOCKER_CONFIG": None, "DOCKLESS_CACHE_DIR": None})
     assert (results / "IMAGE_URL").read_text() == "registry.example.com/team/app:v1"
     assert os.access(script, os.X_OK)
+
+
+GIT_CLONE = """\
+# A stand-in for the Tekton catalog's git-clone Task: its name, params and workspace, so that
+# tekton-lint can check the Pipeline's reference to it.
+apiVersion: tekton.dev/v1
+kind: Task
+metadata:
+  name: git-clone
+spec:
+  params:
+    - name: url
+    - name: revision
+  workspaces:
+    - name: output
+  steps:
+    - name: clone
+      image: registry.example.com/git:2.45.2
+      script: "true"
+"""
+
+
+def test_tekton_lint_finds_no_error_in_the_task_and_pipeline(k8s_schemas: K8sSchemas, tmp_path: Path) -> None:
+    for name in ("task.yaml", "pipeline.yaml"):
+        (tmp_path / name).write_text((EXAMPLES / "tekton" / name).read_text())
+    (tmp_path / "git-clone.yaml").write_text(GIT_CLONE)
+    found = [f for f in k8s_schemas.tekton_lint(tmp_path) if f["path"] != "git-clone.yaml"]
+    assert [f for f in found if f["level"] == "error"] == []
+    # the catalog's buildpacks Task names its params in capitals too (APP_IMAGE): that warning is expected
+    assert {f["rule"] for f in found} <= {"prefer-kebab-case"}, found
+    (tmp_path / "git-clone.yaml").unlink()  # the linter does catch a broken reference
+    assert any(f["rule"] == "no-missing-resource" for f in k8s_schemas.tekton_lint(tmp_path))
