@@ -174,6 +174,30 @@ class Downloader:
             with suppress(FileNotFoundError):
                 temp.unlink()
 
+    def fetch_checked(self, url: str, what: str, check: Callable[[Path], None]) -> Path:
+        """A copy of `url` that `check` accepted, in the blob store; for downloads whose published digest is
+        not a sha256/sha512 of the file itself (a Go module zip's `h1:` hash covers the files inside it).
+
+        `check` gets the complete temp file and raises (IntegrityError, exit 7) to refuse it; a refused
+        download leaves nothing behind. The caller keeps the returned path's sha512 (its name) if it
+        wants `stored()` to find the copy later without the network. Other errors as in `fetch`.
+        """
+        blobs = self.cache_dir / "blobs"
+        try:
+            blobs.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(dir=blobs, prefix=".download.", suffix=".part")
+        except OSError as exc:
+            raise BuildError(f"cannot store downloads in {blobs}: {exc.strerror or exc}",
+                             "check the cache directory's permissions and free space") from exc
+        temp = Path(name)
+        try:
+            sha256, sha512 = self._stream(url, what, fd, temp)
+            check(temp)
+            return self._keep(temp, sha256, sha512)
+        finally:
+            with suppress(FileNotFoundError):
+                temp.unlink()
+
     def stored(self, expected: Expected) -> Path | None:
         """The verified copy already in the blob store for `expected`, if any (re-hashed: a damaged copy is dropped)."""
         for algorithm, hexdigest in expected.keys():
