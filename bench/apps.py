@@ -202,6 +202,8 @@ class GoApp(App):
                         .stdout.strip()) / 1e6
         warmup = work / "warmup"
         shutil.copytree(REPO_ROOT / "examples" / "go-cmd", warmup)
+        (warmup / "project.toml").write_text('[_]\nschema-version = "0.2"\n\n[[io.buildpacks.build.env]]\n'
+                                             'name = "BP_GO_TARGETS"\nvalue = "./cmd/api:./cmd/worker"\n')
         yield Prepared(build_args={"BUILD": build, "RUNTIME": debian}, dockless_env={}, warmup=warmup,
                        versions=f"docker: golang-1.24-go {go_version} (Debian {args.suite}); dockless: the toolchain "
                                 f"go.mod names, from the Go module proxy; golang-based image (the build stage "

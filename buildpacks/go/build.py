@@ -182,13 +182,32 @@ class GoBuildpack:
         go.mod. A committed layer never changes, so a hit is copied into scratch
         space and compiled against there; a miss compiles into a fresh layer that
         is committed only when every target built. The cache is content-addressed
-        by the go command (inputs, flags), so it never changes what is built.
+        by the go command (inputs, flags), so it never changes what is built,
+        and one app's cache can start another's: the first build with a
+        toolchain leaves a copy ("gocache-seed", keyed by the toolchain alone)
+        that the first build of any other module set starts from, so only a
+        toolchain's first build compiles the standard library (as a BuildKit
+        cache mount on GOCACHE does for Dockerfiles).
         """
-        meta = {"go": go.version, "goroot": go.goroot, "arch": self.arch, "go_sum": _digest(app / "go.sum"),
-                "go_mod": _digest(app / "go.mod")}
+        toolchain_meta = {"go": go.version, "goroot": go.goroot, "arch": self.arch}
+        meta = {**toolchain_meta, "go_sum": _digest(app / "go.sum"), "go_mod": _digest(app / "go.mod")}
         found = ctx.cache.restore(BUILDPACK, "gocache", meta)
         if found is None:
-            new_layer(ctx.cache, BUILDPACK, "gocache", meta, compile_all)
+            seed = ctx.cache.restore(BUILDPACK, "gocache-seed", toolchain_meta)
+
+            def seeded(path: Path) -> None:
+                if seed is not None:
+                    shutil.copytree(seed, path, symlinks=True, dirs_exist_ok=True)
+                    ctx.log(f"build cache: seeded with the standard library compiled by an earlier Go {go.version} "
+                            "build")
+                compile_all(path)
+
+            made = new_layer(ctx.cache, BUILDPACK, "gocache", meta, seeded)
+            if seed is None:  # the first build with this toolchain: its cache seeds other apps' first builds
+                def copy(path: Path) -> None:
+                    shutil.copytree(made, path, symlinks=True, dirs_exist_ok=True)
+
+                new_layer(ctx.cache, BUILDPACK, "gocache-seed", toolchain_meta, copy)
             return
         shutil.rmtree(scratch)
         shutil.copytree(found, scratch, symlinks=True)

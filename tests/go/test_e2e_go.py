@@ -113,7 +113,7 @@ def test_chi_app_from_git_pushed_with_auth_served_and_modules_reused_on_a_code_c
     assert "changed code on go1.24.4" in run_container(again.last_line, docker_config=docker_config)
 
 
-def test_same_source_gives_the_same_digest_with_a_fresh_cache(
+def test_same_source_gives_the_same_digest_with_a_fresh_cache_and_a_seeded_build_cache(
         publish: Publish, build_cache: Path, tmp_path: Path) -> None:
     _, url = publish("go-chi")
     digests = []
@@ -123,6 +123,17 @@ def test_same_source_gives_the_same_digest_with_a_fresh_cache(
         assert "running go build" in run.stderr
         digests.append(run.last_line.split("@")[1])
     assert digests[0] == digests[1]
+    # Another module set's first build in that cache starts from the standard library compiled for go-chi,
+    # and gives the binary a build without that seed gives.
+    _, cmd = publish("go-cmd")
+    targets = ("--env", "BP_GO_TARGETS=./cmd/api:./cmd/worker")
+    seeded = dockless("build", cmd, *targets, "--image", f"oci:{tmp_path / 'cmd1'}", cache_dir=tmp_path / "fresh-cache")
+    assert seeded.code == 0, seeded.stderr
+    assert "build cache: seeded with the standard library compiled by an earlier Go" in seeded.stderr
+    alone = dockless("build", cmd, *targets, "--image", f"oci:{tmp_path / 'cmd2'}", cache_dir=tmp_path / "cmd-cache")
+    assert alone.code == 0, alone.stderr
+    assert "seeded" not in alone.stderr
+    assert seeded.last_line.split("@")[1] == alone.last_line.split("@")[1]
 
 
 def test_cmd_layout_with_two_targets_and_goflags(
