@@ -53,6 +53,12 @@ def test_every_chapter_example_names_its_images_with_dockless_references() -> No
                 assert all(image.startswith("dockless://") for image in images(doc)), path
 
 
+def test_the_shipped_chapter_files_are_valid_as_written(k8s_schemas: K8sSchemas) -> None:
+    """What a reader applies after resolve is checked below; the files as shipped must already be valid."""
+    docs = [doc for path in chapter_files() for doc in YAML(typ="safe").load_all(path.read_text())]
+    k8s_schemas.assert_valid(docs)
+
+
 def test_the_chapter_resolves_to_valid_manifests_whose_images_answer(
         git_daemon: GitDaemon, registry: Registry, docker_config: Path, build_cache: Path, tmp_path: Path,
         docker_engine: object, k8s_schemas: K8sSchemas) -> None:
