@@ -85,16 +85,31 @@ class ImageFiles:
         return any(part in self.never_ship for part in path.split("/"))
 
     def base(self) -> set[str]:
+        """Every path of the run image and the extra layers, with top-level directory symlinks followed.
+
+        A merged-/usr root has `bin -> usr/bin` in one layer and packages add `usr/bin/bash` in
+        another, so the links are applied to the union, not layer by layer.
+        """
         if self._base is None:
-            self._base = set()
+            names: set[str] = set()
+            links: dict[str, str] = {}
             for layer in (*self.run_image.layers, *self.extra_layers):
-                self._base |= self._listing(layer)
+                layer_names, layer_links = self._listing(layer)
+                names |= layer_names
+                links.update(layer_links)
+            for name, target in links.items():
+                if "/" not in name and not target.startswith("/"):
+                    prefix = posixpath.normpath(target)
+                    names |= {f"{name}/{n[len(prefix) + 1:]}" for n in list(names) if n.startswith(prefix + "/")}
+            self._base = names
         return self._base
 
-    def _listing(self, layer: Layer) -> set[str]:
-        memo = self.memo_dir / f"{layer.diff_id.hex}.json.gz" if self.memo_dir else None
+    def _listing(self, layer: Layer) -> tuple[set[str], dict[str, str]]:
+        """The layer's paths and its symlinks {path: target}, remembered by diffID in `memo_dir`."""
+        memo = self.memo_dir / f"{layer.diff_id.hex}.v2.json.gz" if self.memo_dir else None
         if memo is not None and memo.is_file():
-            return set(json.loads(gzip.decompress(memo.read_bytes())))
+            doc = json.loads(gzip.decompress(memo.read_bytes()))
+            return set(doc["names"]), dict(doc["links"])
         names: set[str] = set()
         links: dict[str, str] = {}
         with layer.open() as blob, tarfile.open(fileobj=_decompressed(blob, layer.media_type), mode="r|") as tar:
@@ -104,17 +119,13 @@ class ImageFiles:
                     names.add(name)
                     if member.issym():
                         links[name] = member.linkname
-        # Top-level symlinked directories of a merged-/usr root: bin -> usr/bin.
-        for name, target in links.items():
-            if "/" not in name and not target.startswith("/"):
-                prefix = posixpath.normpath(target)
-                names |= {f"{name}/{n[len(prefix) + 1:]}" for n in list(names) if n.startswith(prefix + "/")}
         if memo is not None:
             memo.parent.mkdir(parents=True, exist_ok=True)
             tmp = memo.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(gzip.compress(json.dumps(sorted(names)).encode(), mtime=0))
+            tmp.write_bytes(gzip.compress(json.dumps({"names": sorted(names), "links": links}, sort_keys=True).encode(),
+                                          mtime=0))
             os.replace(tmp, memo)
-        return names
+        return names, links
 
 
 def _decompressed(blob: BinaryIO, media_type: str) -> BinaryIO:
@@ -190,14 +201,20 @@ def _check_interpreter(process: Process, executable: str, files: ImageFiles, pat
         return
     if not first.startswith(b"#!"):
         return
+    if first.endswith(b"\r\n"):  # execve looks for "/bin/sh\r"
+        raise BuildError(f"process '{process.type}' cannot start: {executable} has Windows line endings (CRLF), "
+                         "so its #! interpreter ends in a carriage return", "convert it to LF (dos2unix, or "
+                         "'* text=auto eol=lf' in .gitattributes) and commit it")
     words = first[2:].decode("utf-8", "replace").split()
     if not words:
         return
     interpreter = words[0]
     if not files.exists(interpreter):
+        hint = ("start it with an interpreter the image has (#!/bin/sh), or use the buildpack of its language"
+                if executable == WORKSPACE or executable.startswith(WORKSPACE + "/") else
+                "this is a bug in the buildpack that wrote the script (a path from the build, not the image)")
         raise BuildError(f"process '{process.type}' cannot start: {executable} is a script for '{interpreter}', "
-                         "which is not in the image", "this is a bug in the buildpack that wrote the script "
-                         "(a path from the build, not the image), or add the interpreter as a launch package")
+                         "which is not in the image", hint)
     if posixpath.basename(interpreter) == "env" and len(words) > 1 and not words[1].startswith("-") and \
             "=" not in words[1] and _resolve(words[1], process.working_dir, files, path) is None:
         raise BuildError(f"process '{process.type}' cannot start: {executable} runs '{words[1]}' through env, "

@@ -164,6 +164,8 @@ class Scripted:
 
 @pytest.mark.parametrize(("shebang", "problem"), [
     ("/usr/bin/python3", None),
+    ("/bin/bash", None),  # bin -> usr/bin in the run image's layer, usr/bin/bash in a package layer
+    ("/bin/sh\r", r"has Windows line endings \(CRLF\)"),
     ("/usr/bin/env python3", None),
     ("/tmp/dockless-build-1/layers/python/venv/bin/python",  # a host path written by a tool outside the sandbox
      r"/layers/scripted/tools/bin/serve is a script for '/tmp/dockless-build-1/layers/python/venv/bin/python', "
@@ -173,8 +175,11 @@ class Scripted:
 def test_launch_check_follows_a_scripts_interpreter(tmp_path: Path, shebang: str, problem: str | None) -> None:
     store = BlobStore(tmp_path / "store")
     base = layer_from_entries([Entry("usr/bin/python3", data=b"\x7fELF", mode=0o755),
-                               Entry("usr/bin/env", data=b"\x7fELF", mode=0o755)], store)
-    image = append_layers(scratch(), [base])
+                               Entry("usr/bin/env", data=b"\x7fELF", mode=0o755),
+                               Entry("usr/bin/sh", data=b"\x7fELF", mode=0o755),
+                               Entry("bin", kind="symlink", link="usr/bin")], store)
+    packages = layer_from_entries([Entry("usr/bin/bash", data=b"\x7fELF", mode=0o755)], store)
+    image = append_layers(scratch(), [base, packages])
     result = run_group(tmp_path, [Scripted(shebang)])
     if problem is None:
         check_launch(result, tmp_path / "ws", image)
