@@ -15,12 +15,14 @@ the image.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
 from builder.errors import BuildError
 
 INDEX = "index.html"
+WELL_KNOWN = ".well-known"
 
 
 def find_site(app: Path, requires: Mapping[str, str]) -> str:
@@ -55,7 +57,9 @@ def excludes(workspace: Path, app_dir: str, site: str) -> frozenset[str]:
 
     For every directory on the way from the workspace to the site, its other
     entries are excluded: with app_dir "" and site "dist", every top-level
-    entry but dist/. A site at the workspace root excludes nothing.
+    entry but dist/. Inside the site, dot files and directories (`.env`,
+    `.git*`, editor files) are left out too, except `.well-known/` (RFC 8615):
+    the server refuses them, and the image must not carry them either.
     """
     parts = [p for p in f"{app_dir}/{site}".split("/") if p and p != "."]
     left_out: set[str] = set()
@@ -66,6 +70,13 @@ def excludes(workspace: Path, app_dir: str, site: str) -> frozenset[str]:
             if entry.name != part:
                 left_out.add(f"{prefix}/{entry.name}" if prefix else entry.name)
         here = here / part
+    site_prefix = "/".join(parts)
+    for root, dirs, files in os.walk(here):
+        rel = Path(root).relative_to(here).as_posix()
+        for name in [*dirs, *files]:
+            if name.startswith(".") and name != WELL_KNOWN:
+                left_out.add("/".join(p for p in (site_prefix, rel, name) if p and p != "."))
+        dirs[:] = [d for d in dirs if not d.startswith(".") or d == WELL_KNOWN]
     return frozenset(left_out)
 
 

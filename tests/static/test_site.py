@@ -63,10 +63,21 @@ def test_only_the_site_ships(tmp_path: Path) -> None:
     write(tmp_path, {"dist/index.html": "", "src/main.js": "", "package.json": "{}", ".npmrc": "",
                      "node_modules/vite/x.js": ""})
     assert excludes(tmp_path, "", "dist") == {"src", "package.json", ".npmrc", "node_modules"}
-    assert excludes(tmp_path, "", ".") == frozenset()
+    assert excludes(tmp_path, "", ".") == {".npmrc"}  # a dot file of the site itself
 
 
 def test_only_the_site_of_a_monorepo_member_ships(tmp_path: Path) -> None:
     write(tmp_path, {"apps/web/dist/index.html": "", "apps/web/src/a.js": "", "apps/api/x.js": "",
                      "package.json": "{}"})
     assert excludes(tmp_path, "apps/web", "dist") == {"package.json", "apps/api", "apps/web/src"}
+
+
+def test_dot_files_of_the_site_stay_out_of_the_image_but_well_known_ships(tmp_path: Path) -> None:
+    for rel in ("index.html", ".env", ".git/config", "assets/.DS_Store", "assets/app.js",
+                ".well-known/security.txt", ".well-known/.hidden"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x")
+    assert excludes(tmp_path, "", ".") == {".env", ".git", "assets/.DS_Store", ".well-known/.hidden"}
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / ".env.production").write_text("SECRET=1")
+    assert "dist/.env.production" in excludes(tmp_path, "", "dist")
