@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -12,11 +13,13 @@ from builder.cli.build import check_native
 from builder.cli.common import common_options, make_context
 from builder.cli.sourceopts import parse_env
 from builder.errors import UsageError
+from builder.image.image import Image
 from builder.lifecycle.pipeline import BuildRequest, build
 from builder.lifecycle.services import default_services
-from builder.reference import parse_reference
+from builder.reference import Reference, parse_reference
 from builder.resolve import SourceRef, load_documents, resolve_documents
 from builder.source import SourceSpec
+from builder.transport import write_image
 
 REPO_ENV = "DOCKLESS_REPO"
 
@@ -37,7 +40,7 @@ def command(targets: tuple[str, ...], image_prefix: str | None, env: tuple[str, 
     an optional #REVISION and :SUBDIR, e.g. dockless://./hello or
     dockless://https://git.example.com/org/app.git#v1:web. Each distinct
     source is built once; everything else in the YAML is printed as written.
-    Nothing is printed unless every build succeeds.
+    Nothing is pushed or printed unless every build succeeds.
     """
     prefix = image_prefix or os.environ.get(REPO_ENV, "")
     if not prefix:
@@ -48,17 +51,26 @@ def command(targets: tuple[str, ...], image_prefix: str | None, env: tuple[str, 
     ctx, out = make_context(verbose, cache_dir, insecure, platform)
     check_native(ctx.platform)
     build_env = parse_env(env)
-    with default_services(ctx, log=out.log, environ=os.environ, progress=out.progress, debug=out.debug,
-                          run_image=parse_reference(run_image) if run_image else None) as services:
+    staged: list[tuple[Image, Reference]] = []
+    with tempfile.TemporaryDirectory(prefix="dockless-resolve-") as staging, \
+            default_services(ctx, log=out.log, environ=os.environ, progress=out.progress, debug=out.debug,
+                             run_image=parse_reference(run_image) if run_image else None) as services:
 
         def build_one(ref: SourceRef, image: str) -> str:
+            """Build into a local layout; the push waits until every build has succeeded."""
+            destination = parse_reference(image)
             request = BuildRequest(source=SourceSpec(ref.source, ref.revision, ref.subdir),
-                                   image=parse_reference(image), env=build_env,
+                                   image=parse_reference(f"oci:{staging}/{len(staged)}"), env=build_env,
                                    source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH"),
                                    cache_root=ctx.store.root, host_env=dict(os.environ))
-            return build(request, services).written.pinned
+            report = build(request, services)
+            staged.append((report.image, destination))
+            return f"{image.rsplit(':', 1)[0]}@{report.written.digest}"
 
         images = resolve_documents(files, prefix, build_one, out.log)
+        for image, destination in staged:
+            out.log(f"pushing {destination}")
+            write_image(image, destination, ctx)
     if not images:
         out.log("no dockless:// references: the YAML is printed unchanged")
     sys.stdout.write("---\n".join(doc.dump() for doc in files if doc.docs))

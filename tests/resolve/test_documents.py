@@ -45,7 +45,10 @@ spec:
 """
 
 
-def test_references_are_built_once_and_replaced_keeping_comments_order_and_quotes(tmp_path: Path) -> None:
+def test_references_are_built_once_and_replaced_keeping_comments_order_and_quotes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # directory references are relative to the current directory
+    (tmp_path / "not-an-image-but-resolved-too").mkdir()
     (tmp_path / "svc.yaml").write_text(SERVICE)
     files = load_documents(tmp_path)
     built: list[tuple[SourceRef, str]] = []
@@ -71,11 +74,24 @@ def test_references_are_built_once_and_replaced_keeping_comments_order_and_quote
     assert "dockless://" not in out
 
 
-def test_a_bad_reference_fails_before_anything_is_built(tmp_path: Path) -> None:
+def test_a_bad_reference_fails_before_anything_is_built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "app").mkdir()
     (tmp_path / "a.yaml").write_text("image: dockless://./app\n---\nimage: 'dockless://'\n")
     calls: list[str] = []
     with pytest.raises(UsageError, match="names no source"):
         resolve_documents(load_documents(tmp_path / "a.yaml"), "r", lambda ref, image: calls.append(image) or image)
+    assert calls == []
+
+
+def test_a_missing_directory_fails_before_anything_is_built_naming_the_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "app").mkdir()
+    (tmp_path / "k.yaml").write_text("image: dockless://./app\n---\nimage: dockless://./nothere\n")
+    calls: list[str] = []
+    with pytest.raises(UsageError, match=r"k\.yaml: dockless://\./nothere names no directory"):
+        resolve_documents(load_documents(tmp_path / "k.yaml"), "r", lambda ref, image: calls.append(image) or image)
     assert calls == []
 
 
@@ -93,7 +109,9 @@ def test_missing_path_and_empty_directory(tmp_path: Path) -> None:
         load_documents(tmp_path)
 
 
-def test_level_sequences_stay_level(tmp_path: Path) -> None:
+def test_level_sequences_stay_level(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a").mkdir()
     text = "spec:\n  containers:\n  - image: dockless://./a\n    args:\n    - --x\n"
     (tmp_path / "k.yaml").write_text(text)
     files = load_documents(tmp_path / "k.yaml")

@@ -116,15 +116,18 @@ def test_resolve_builds_each_source_once_pins_digests_and_keeps_the_rest(
     assert run_container(from_dir, docker_config=docker_config) == "Hello World from a directory!\n"
 
 
-def test_a_failing_build_prints_no_yaml(git_daemon: GitDaemon, registry: Registry, docker_config: Path,
-                                        build_cache: Path, tmp_path: Path) -> None:
+def test_a_failing_build_pushes_nothing_and_prints_no_yaml(registry: Registry, docker_config: Path,
+                                                           build_cache: Path, tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLES / "nodejs-express", tmp_path / "good")
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "README.txt").write_text("nothing to build\n")
-    (tmp_path / "k.yaml").write_text("image: dockless://./empty\n")
-    run = dockless("resolve", "-f", str(tmp_path / "k.yaml"), "--image-prefix", f"{registry.host}/resolve",
+    (tmp_path / "k.yaml").write_text("image: dockless://./good\n---\nimage: dockless://./empty\n")
+    run = dockless("resolve", "-f", str(tmp_path / "k.yaml"), "--image-prefix", f"{registry.host}/all-or-none",
                    docker_config=docker_config, cache_dir=build_cache, cwd=tmp_path)
     assert_clean_error(run, 4, "no buildpack")
+    assert "building dockless://./good" in run.stderr  # built, then held back when the next build failed
     assert run.stdout == ""
+    assert registry.manifest_digest("all-or-none/good", "latest") is None
 
 
 def test_no_repository_is_a_usage_error(tmp_path: Path) -> None:
