@@ -47,6 +47,16 @@ INSTALLER_FILES = (("uv.lock", "uv"), ("poetry.lock", "poetry"), ("Pipfile.lock"
                    ("requirements.txt", "pip"))
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 _WSGI_APP = re.compile(r"^app\s*=", re.MULTILINE)
+_FACTORY = re.compile(r"^def\s+(create_app|make_app)\s*\(\s*\)", re.MULTILINE)
+_RUNS = re.compile(r"""__name__\s*==\s*['"]__main__['"]|^(?:while\s|[A-Za-z_][\w.]*\.(?:run|serve|serve_forever|"""
+                   r"""start|run_forever|run_until_complete)\s*\(|(?:run|serve|main)\s*\()""", re.MULTILINE)
+"""What makes `python X.py` do something: a __main__ block, or a top-level loop or server call."""
+_REQUIREMENT_FILE = re.compile(r"^\s*(?:-r|--requirement)(?:\s+|=)(\S+)")
+_INCLUDED_FILE = re.compile(r"^\s*(?:-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)")
+_EXTRAS = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*\[([^\]]*)\]")
+SERVERS_OF_EXTRAS = {("fastapi", "standard"): "uvicorn", ("fastapi", "all"): "uvicorn",
+                     ("fastapi-slim", "standard"): "uvicorn"}
+"""Extras that install a server: `fastapi[standard]` brings uvicorn (FastAPI's pyproject.toml)."""
 _ASGI = re.compile(r"FastAPI\(|Starlette\(|Quart\(|Litestar\(|async\s+def\s")
 _PYTHON_COMMAND = re.compile(r"(^|[\s/])(python[\d.]*|gunicorn|uvicorn|hypercorn|waitress-serve)(\s|$)|\.py\b")
 BIND = "0.0.0.0:${PORT:-8080}"
@@ -104,15 +114,47 @@ def requirement_names(lines: str) -> set[str]:
         match = _NAME.match(line)
         if match:
             names.add(normalize(match.group(1)))
+        extras = _EXTRAS.match(line)
+        if extras:
+            for extra in extras.group(2).split(","):
+                server = SERVERS_OF_EXTRAS.get((normalize(extras.group(1)), extra.strip().lower()))
+                if server:
+                    names.add(server)
+    return names
+
+
+def requirements_files(path: Path, *, constraints: bool = False) -> list[Path]:
+    """A requirements file and every file it includes with `-r` (and, with `constraints`, `-c`), depth
+    first, each once; pip's rule: relative to the including file. Missing files are left out (pip says)."""
+    pattern = _INCLUDED_FILE if constraints else _REQUIREMENT_FILE
+    found: list[Path] = []
+
+    def visit(file: Path) -> None:
+        file = file.resolve()
+        if file in found or not file.is_file():
+            return
+        found.append(file)
+        for line in file.read_text(encoding="utf-8-sig", errors="replace").splitlines():
+            match = pattern.match(line)
+            if match:
+                visit(file.parent / match.group(1))
+
+    visit(path)
+    return found
+
+
+def requirements_file_names(path: Path) -> set[str]:
+    """requirement_names of a requirements file and of every file it includes with `-r`."""
+    names: set[str] = set()
+    for file in requirements_files(path):
+        names |= requirement_names(file.read_text(encoding="utf-8-sig", errors="replace"))
     return names
 
 
 def dependency_names(root: Path, pyproject: Mapping[str, Any] | None) -> set[str]:
     """Every distribution name the app declares or locks (for choosing gunicorn/uvicorn), normalised."""
     names: set[str] = set()
-    with_suffix = root / "requirements.txt"
-    if with_suffix.is_file():
-        names |= requirement_names(with_suffix.read_text(encoding="utf-8", errors="replace"))
+    names |= requirements_file_names(root / "requirements.txt")
     for lock in ("uv.lock", "poetry.lock"):
         doc = read_toml(root / lock)
         for package in (doc or {}).get("package", []):
@@ -194,6 +236,8 @@ class PythonDetector:
         requires: dict[str, str] = {}
         reasons = [f"found {', '.join(found)}"]
         requires["python"], requires["python_source"] = version_request(root, pyproject, env)
+        project = (pyproject or {}).get("project", {})
+        requires["requires_python"] = str(project.get("requires-python", "")) if isinstance(project, dict) else ""
         if requires["python"]:
             reasons.append(f"Python '{requires['python']}' from {requires['python_source']}")
         else:
@@ -234,8 +278,12 @@ def _start(root: Path, pyproject: Mapping[str, Any] | None, procfile: Mapping[st
             choices.append((f"Django {django}/wsgi.py (gunicorn)", f"gunicorn --bind {BIND} {django}.wsgi:application"))
         for module in modules:
             text = (root / f"{module}.py").read_text(encoding="utf-8", errors="replace")
+            factory = _FACTORY.search(text)
             if _WSGI_APP.search(text) and not _ASGI.search(text):
                 choices.append((f"{module}.py app (gunicorn)", f"gunicorn --bind {BIND} {module}:app"))
+            elif factory and not _ASGI.search(text):  # Flask's application factory (gunicorn calls it)
+                choices.append((f"{module}.py {factory.group(1)}() (gunicorn)",
+                                f"gunicorn --bind {BIND} '{module}:{factory.group(1)}()'"))
     if "uvicorn" in deps:
         if django and (root / django / "asgi.py").is_file():
             choices.append((f"Django {django}/asgi.py (uvicorn)",
@@ -244,15 +292,23 @@ def _start(root: Path, pyproject: Mapping[str, Any] | None, procfile: Mapping[st
             if _WSGI_APP.search((root / f"{module}.py").read_text(encoding="utf-8", errors="replace")):
                 choices.append((f"{module}.py app (uvicorn)",
                                 f"uvicorn --host 0.0.0.0 --port ${{PORT:-8080}} {module}:app"))
+    idle = []
     for module in ("main", "app"):
         if (root / f"{module}.py").is_file():
-            choices.append((f"{module}.py", f"python {module}.py"))
+            if _RUNS.search((root / f"{module}.py").read_text(encoding="utf-8", errors="replace")):
+                choices.append((f"{module}.py", f"python {module}.py"))
+            else:  # `python app.py` would define things and exit: an image that does not serve
+                idle.append(f"{module}.py")
     scripts = project_scripts(pyproject)
     if len(scripts) == 1:
         name = next(iter(scripts))
         choices.append((f"pyproject.toml [project.scripts] {name}", name))
     if not choices:
         requires["start"] = requires["start_command"] = ""
+        if idle:
+            requires["start_problem"] = (f"{' and '.join(idle)} would define an app and exit (no __main__ block, "
+                                         "no server call), and neither gunicorn nor uvicorn is a dependency")
+            return f"no start command found: {requires['start_problem']}"
         return "no start command found: add a Procfile 'web:' line, a main.py or app.py, or one [project.scripts] entry"
     requires["start"], requires["start_command"] = choices[0]
     return f"starts with '{choices[0][1]}' from {choices[0][0]}"

@@ -50,7 +50,7 @@ from .indexes import pip_env
 from .inventory import python_components
 from .pip import PIP_VERSION, fetch_wheel
 from .plan import SKIPPED, plan
-from .versions import OFFERED, choose
+from .versions import OFFERED, choose, series_accepts
 
 BUILDPACK = "python"
 VENV = f"{LAYERS}/python/venv"
@@ -85,6 +85,11 @@ class PythonBuildpack:
             raise BuildError("the Python buildpack needs the Debian stack's packages, and this build has none",
                              "build with the default stack (no --run-image that lacks a Debian archive)")
         series = self._series(ctx, requires.get("python", ""), requires.get("python_source", "default"))
+        declared = requires.get("requires_python", "")
+        if declared and not series_accepts(series, declared):  # uv refuses the same disagreement
+            raise BuildError(f"Python {series} ({requires.get('python_source', 'default')}) does not meet "
+                             f"requires-python '{declared}' in pyproject.toml",
+                             "make .python-version (or runtime.txt, BP_CPYTHON_VERSION) and requires-python agree")
         python = f"python{series}"
         installer = requires.get("installer", "none")
         ctx.packages.add([python], build=True, launch=True)
@@ -163,8 +168,10 @@ class PythonBuildpack:
         if "web" not in commands and requires.get("start_command"):
             commands = {"web": requires["start_command"], **commands}
         if not commands:
-            raise BuildError("no start command for this Python app",
-                             "add a Procfile with a 'web:' line, a main.py or app.py, or one [project.scripts] entry")
+            problem = requires.get("start_problem")
+            raise BuildError(f"no start command for this Python app{': ' + problem if problem else ''}",
+                             "add gunicorn or uvicorn to the requirements, a Procfile with a 'web:' line, a main.py "
+                             "or app.py that serves, or one [project.scripts] entry")
         scripts = {p.name: f"{target}/bin/{p.name}" for layer, target in zip(layers, (VENV, PROJECT))
                    if (layer / "bin").is_dir() for p in sorted((layer / "bin").iterdir())}
         return make_processes(commands, aliases=scripts, working_dir=app_dir)

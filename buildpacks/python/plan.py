@@ -7,7 +7,7 @@
 `project` whether the app's own package is installed too, into a layer of its
 own, so that a code change rebuilds only that small layer:
 
-    pip       -r requirements.txt                      key: requirements.txt
+    pip       -r requirements.txt                      key: requirements.txt and the files it includes (-r, -c)
     uv/poetry/pipenv
               the lock exported with hashes (`locks`)   key: the lock (+ pyproject.toml)
     project   [project].dependencies (static, PEP 621)  key: those dependencies and requires-python
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from detectors.python import project_scripts, read_toml
+from detectors.python import project_scripts, read_toml, requirements_files
 
 from .locks import EXPORTERS
 
@@ -78,7 +78,10 @@ def plan(app: Path, installer: str, home: Path, home_target: str) -> Install:
     project = bool(project_scripts(pyproject)) and is_package(pyproject)
     exported = f"{home_target}/requirements.txt"
     if installer == "pip":
-        return Install(("-r", "requirements.txt"), _digest(_read(app / "requirements.txt")), project)
+        files = requirements_files(app / "requirements.txt", constraints=True)  # `-r base.txt`, `-c constraints.txt`
+        return Install(("-r", "requirements.txt"),
+                       _digest(*(str(f.relative_to(app.resolve())).encode() + b"\0" + f.read_bytes() for f in files
+                                 if f.is_relative_to(app.resolve()))), project)
     if installer in EXPORTERS:
         (home / "requirements.txt").write_text(EXPORTERS[installer](app), encoding="utf-8")
         lock = {"uv": "uv.lock", "poetry": "poetry.lock", "pipenv": "Pipfile.lock"}[installer]

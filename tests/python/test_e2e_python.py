@@ -190,6 +190,8 @@ def test_an_sdist_with_a_c_extension_compiles_in_the_sandbox(
     ("missing-package", 5, ("pip install (pip) failed",)),
     ("failing-compile", 5, ("pip install (pip) failed",)),
     ("no-start", 5, ("no start command for this Python app",)),
+    ("idle-app", 5, ("app.py would define an app and exit",)),
+    ("conflicting-versions", 5, ("Python 3.11 (.python-version) does not meet requires-python '>=3.13'",)),
 ])
 def test_bad_python_input_fails_in_one_line_and_pushes_nothing(
         case: str, code: int, words: tuple[str, ...], publish: Publish, registry: Registry,
@@ -201,6 +203,9 @@ def test_bad_python_input_fails_in_one_line_and_pushes_nothing(
         "failing-compile": {"requirements.txt": "./broken\n", "main.py": "\n",
                             "broken/setup.py": HELLO_SETUP, "broken/hello.c": "this is not C;\n"},
         "no-start": {"requirements.txt": "", "lib.py": "\n"},
+        "idle-app": {"requirements.txt": "", "app.py": "app = object()\n"},  # `python app.py` would exit at once
+        "conflicting-versions": {".python-version": "3.11\n", "main.py": "while True: pass\n",
+                                 "pyproject.toml": '[project]\nname = "x"\nversion = "1"\nrequires-python = ">=3.13"\n'},
     }[case]
     _, url = publish(f"python-{case}", files)
     run = dockless("build", url, "--image", f"{registry.host}/{repo_name}:v1", docker_config=docker_config,

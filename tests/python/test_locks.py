@@ -113,3 +113,22 @@ def test_the_install_plan_keys_the_venv_on_dependencies_and_installs_a_scripted_
     app_without_scripts.mkdir()
     (app_without_scripts / "pyproject.toml").write_text('[project]\nname = "web"\ndependencies = ["flask"]\n')
     assert not plan(app_without_scripts, "project", home, "/h").project
+
+
+def test_the_pip_venv_key_covers_the_files_requirements_txt_includes(tmp_path: Path) -> None:
+    """A venv reused after an included file changed would ship stale dependencies."""
+    app, home = tmp_path / "app", tmp_path / "home"
+    (app / "requirements").mkdir(parents=True)
+    home.mkdir()
+    (app / "requirements.txt").write_text("-r requirements/prod.txt\n-c constraints.txt\n")
+    (app / "requirements" / "prod.txt").write_text("flask\n")
+    (app / "constraints.txt").write_text("flask<4\n")
+    (app / "app.py").write_text("x = 1\n")
+    first = plan(app, "pip", home, "/h").inputs
+    (app / "app.py").write_text("x = 2\n")
+    assert plan(app, "pip", home, "/h").inputs == first
+    (app / "requirements" / "prod.txt").write_text("flask\ngunicorn\n")
+    second = plan(app, "pip", home, "/h").inputs
+    assert second != first
+    (app / "constraints.txt").write_text("flask<3.2\n")
+    assert plan(app, "pip", home, "/h").inputs != second
