@@ -40,15 +40,18 @@ from pathlib import Path
 
 from builder.buildpack.launch import make_processes
 from builder.buildpack.layers import cached_layer
+from builder.buildpack.native import native_packages
 from builder.buildpack.relocate import relocate_scripts
 from builder.buildpack.procfile import read_procfile
 from builder.errors import BuildError
 from builder.lifecycle.contract import (LAYERS, WORKSPACE, BuildContext, BuildResult, BuiltLayer, Component, Mount,
                                      Process)
+from detectors.python import dependency_names, read_toml
 
 from .indexes import pip_env
 from .inventory import python_components
 from .pip import PIP_VERSION, fetch_wheel
+from .native import NATIVE_SDISTS
 from .plan import SKIPPED, plan
 from .versions import OFFERED, choose, series_accepts
 
@@ -96,6 +99,13 @@ class PythonBuildpack:
         if installer != "none":
             ctx.packages.add([f"{python}-dev", *TOOLCHAIN], build=True, launch=False)
         app = ctx.workspace / ctx.app_dir
+        native = native_packages(dependency_names(app, read_toml(app / "pyproject.toml")), NATIVE_SDISTS,
+                                 ctx.packages.offered, ctx.packages.suite)
+        if native.names:
+            ctx.log(f"native packages {', '.join(native.names)}: {' '.join(native.build)} at build, "
+                    f"{' '.join(native.launch)} at launch")
+            ctx.packages.add(native.build, build=True, launch=False)
+            ctx.packages.add(native.launch, build=True, launch=True)
         app_dir = f"{WORKSPACE}/{ctx.app_dir}".rstrip("/")
         home = ctx.layers_dir / BUILDPACK / "home"
         home.mkdir(parents=True, exist_ok=True)
@@ -125,7 +135,8 @@ class PythonBuildpack:
 
         venv, reused = cached_layer(ctx.cache, BUILDPACK, "venv", meta, fill)
         ctx.log("venv: reused the cached layer (dependencies and Python unchanged)" if reused else "venv: installed")
-        layers = [BuiltLayer("venv", venv, VENV, launch=True, cache=True, metadata=meta)]
+        layers = [BuiltLayer("venv", venv, VENV, launch=True, cache=True, metadata=meta,
+                             check_libraries=True)]  # every extension's libraries must be in the image
         read_only = [Mount(venv, VENV, writable=False), Mount(home, BUILD_HOME)]
         if install.project:
             layers.append(self._project(ctx, app, home, read_only, pip))

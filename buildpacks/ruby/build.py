@@ -93,8 +93,8 @@ class RubyBuildpack:
             ctx.packages.add([f"ruby{series}-dev", *TOOLCHAIN], build=True, launch=False)
             packages = ctx.packages
             native = native_packages((name for name, _ in lock.specs), packages.offered, packages.suite)
-            if native.gems:
-                ctx.log(f"native gems {', '.join(native.gems)}: {' '.join(native.build)} at build, "
+            if native.names:
+                ctx.log(f"native gems {', '.join(native.names)}: {' '.join(native.build)} at build, "
                         f"{' '.join(native.launch)} at launch")
                 packages.add(native.build, build=True, launch=False)
                 packages.add(native.launch, build=True, launch=True)

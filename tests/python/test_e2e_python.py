@@ -184,6 +184,19 @@ def test_an_sdist_with_a_c_extension_compiles_in_the_sandbox(
     assert out.strip() == "hello from C and args"
 
 
+def test_psycopg2_from_its_sdist_compiles_against_libpq_and_loads_it_at_launch(
+        publish: Publish, registry: Registry, docker_config: Path, build_cache: Path, repo_name: str,
+        docker_engine: object) -> None:
+    """psycopg2 has no wheels: it builds with pg_config (libpq-dev, build only) and needs libpq.so.5 at launch."""
+    _, url = publish("python-psycopg2", {"requirements.txt": "psycopg2==2.9.10\n", "Procfile": "web: python main.py\n",
+                                         "main.py": "import psycopg2\nprint('libpq', psycopg2.__libpq_version__)\n"})
+    run = dockless("build", url, "--image", f"{registry.host}/{repo_name}:v1", docker_config=docker_config,
+                   cache_dir=build_cache)
+    assert run.code == 0, run.stderr
+    assert "native packages psycopg2: libpq-dev at build, libpq5 at launch" in run.stderr
+    assert re.fullmatch(r"libpq \d{5,6}", docker_run_output(run.last_line, docker_config=docker_config).strip())
+
+
 @pytest.mark.parametrize(("case", "code", "words"), [
     ("malformed-pyproject", 2, ("pyproject.toml is not valid TOML", "line 3")),
     ("impossible-python", 5, ("Python '2.7' (.python-version) is not offered by Debian", "trixie has 3.13")),

@@ -22,7 +22,7 @@ def offered(name: str) -> dict[str, str]:
 def test_only_locked_native_gems_ask_for_packages_named_as_the_suite_names_them() -> None:
     assert native_packages(["rack", "sinatra"], offered, "trixie") == native_packages([], offered, "trixie")
     bookworm = native_packages(["rack", "puma", "nokogiri", "nio4r"], offered, "bookworm")
-    assert bookworm.gems == ("nokogiri", "puma")
+    assert bookworm.names == ("nokogiri", "puma")
     assert bookworm.build == ("libxml2-dev", "libxslt1-dev", "libssl-dev")
     assert bookworm.launch == ("libxml2", "libxslt1.1", "libssl3")
     assert native_packages(["puma"], offered, "trixie").launch == ("libssl3t64",)  # the t64 transition
