@@ -157,6 +157,10 @@ def parse_registry_ref(text: str) -> RegistryRef:
     if registry == DOCKER_HUB and "/" not in repository:
         repository = f"library/{repository}"
     if not repository or not all(_REPO_COMPONENT.match(c) for c in repository.split("/")):
+        if repository != repository.lower() and all(_REPO_COMPONENT.match(c) for c in repository.lower().split("/")):
+            raise UsageError(f"'{original}' is not a valid image reference: repository names are lower case "
+                             "(distribution-spec)", f"use '{original.replace(repository, repository.lower())}'"
+                             if repository in original else "write the repository in lower case")
         raise UsageError(f"'{original}' is not a valid image reference", _HINT)
     if len(f"{registry}/{repository}") > NAME_MAX:  # distribution/reference: NameTotalLengthMax
         raise UsageError(f"'{original[:80]}…' names a repository longer than {NAME_MAX} characters",

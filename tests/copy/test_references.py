@@ -54,3 +54,10 @@ def test_copy_help_spells_out_the_default() -> None:
     text = " ".join(CliRunner().invoke(copy_cmd, ["--help"]).output.split())
     assert "--all-platforms Copy an index whole" in text and "This is the default" in text
     assert "--platform OS/ARCH Copy only this" in text
+
+
+def test_an_upper_case_repository_says_names_are_lower_case_and_gives_the_fix() -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_reference("REG.io/Team/App:1")
+    assert "repository names are lower case" in caught.value.message
+    assert caught.value.hint == "use 'REG.io/team/app:1'"
