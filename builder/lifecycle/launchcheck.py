@@ -247,6 +247,21 @@ def _resolve(command: str, cwd: str, files: ImageFiles, path: list[str]) -> str 
     return None
 
 
+_PROVIDED_BY = {  # commands a language buildpack brings, and the file that makes it run
+    "python": "requirements.txt or pyproject.toml (the python buildpack)", "python3": "requirements.txt or "
+    "pyproject.toml (the python buildpack)", "gunicorn": "requirements.txt listing gunicorn",
+    "uvicorn": "requirements.txt listing uvicorn", "node": "package.json (the nodejs buildpack)",
+    "npm": "package.json (the nodejs buildpack; npm itself does not ship: start with node)",
+    "npx": "package.json (the nodejs buildpack; npx does not ship: start with node)",
+    "ruby": "Gemfile (the ruby buildpack)", "bundle": "Gemfile (the ruby buildpack)",
+    "rackup": "Gemfile listing rack", "puma": "Gemfile listing puma", "java": "pom.xml or an app jar (the java "
+    "buildpack)", "go": "go.mod (the go buildpack builds a binary; go itself does not ship)",
+}
+
+
 def _hint(command: str) -> str:
-    return (f"'{posixpath.basename(command)}' is not shipped: start the process with a command the image has "
-            "(a Procfile 'web:' line), or have a buildpack add what it needs as a launch layer")
+    name = posixpath.basename(command)
+    if name in _PROVIDED_BY:
+        return f"'{name}' comes with a language buildpack: add a {_PROVIDED_BY[name]}"
+    return (f"'{name}' is not shipped: start the process with a program the image has, or use the buildpack "
+            "that provides it ('dockless detect' shows which ran)")

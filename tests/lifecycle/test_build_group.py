@@ -186,3 +186,31 @@ def test_launch_check_follows_a_scripts_interpreter(tmp_path: Path, shebang: str
     else:
         with pytest.raises(BuildError, match=problem):
             check_launch(result, tmp_path / "ws", image)
+
+
+@dataclass
+class Starts:
+    """A process that runs `command` from nothing the group ships (a Procfile-only app)."""
+
+    command: list[str]
+    id: str = "starts"
+
+    def detect(self, ctx: DetectContext) -> Detection:
+        return Detection(self.id, True)
+
+    def build(self, ctx: BuildContext) -> BuildResult:
+        return BuildResult(layers=[], processes=[Process("web", self.command)])
+
+
+@pytest.mark.parametrize(("command", "hint"), [
+    (["python", "-m", "http.server"], "'python' comes with a language buildpack: add a requirements.txt or pyproject.toml"),
+    (["/bin/sh", "-c", "exec npm start"], "npm itself does not ship: start with node"),
+    (["frobnicate"], "'frobnicate' is not shipped: start the process with a program the image has"),
+])
+def test_a_missing_command_hint_names_the_buildpack_that_brings_it(tmp_path: Path, command: list[str],
+                                                                   hint: str) -> None:
+    store = BlobStore(tmp_path / "store")
+    image = append_layers(scratch(), [layer_from_entries([Entry("bin/sh", data=b"\x7fELF", mode=0o755)], store)])
+    with pytest.raises(BuildError) as caught:
+        check_launch(run_group(tmp_path, [Starts(command)]), tmp_path / "ws", image)
+    assert hint in caught.value.hint
