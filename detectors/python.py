@@ -48,8 +48,9 @@ INSTALLER_FILES = (("uv.lock", "uv"), ("poetry.lock", "poetry"), ("Pipfile.lock"
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 _WSGI_APP = re.compile(r"^app\s*=", re.MULTILINE)
 _FACTORY = re.compile(r"^def\s+(create_app|make_app)\s*\(\s*\)", re.MULTILINE)
-_RUNS = re.compile(r"""__name__\s*==\s*['"]__main__['"]|^(?:while\s|[A-Za-z_][\w.]*\.(?:run|serve|serve_forever|"""
-                   r"""start|run_forever|run_until_complete)\s*\(|(?:run|serve|main)\s*\()""", re.MULTILINE)
+_RUNS = re.compile(r"""__name__\s*==\s*['"]__main__['"]|^while\s|^(?!def\s|class\s|async\s+def\s|import\s|from\s|@)"""
+                   r"""(?=[^\s#]).*?\b(?:run|serve|serve_forever|start|run_forever|run_until_complete|loop_forever|main)"""
+                   r"""\s*\(""", re.MULTILINE)
 """What makes `python X.py` do something: a __main__ block, or a top-level loop or server call."""
 _REQUIREMENT_FILE = re.compile(r"^\s*(?:-r|--requirement)(?:\s+|=)(\S+)")
 _INCLUDED_FILE = re.compile(r"^\s*(?:-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)")
@@ -203,7 +204,7 @@ def version_request(root: Path, pyproject: Mapping[str, Any] | None, env: Mappin
     pipfile = read_toml(root / "Pipfile") or {}
     requires = pipfile.get("requires", {}) if isinstance(pipfile.get("requires"), dict) else {}
     pipfile_version = str(requires.get("python_full_version") or requires.get("python_version") or "")
-    candidates = ((".python-version", python_version), ("runtime.txt (deprecated)", runtime),
+    candidates = ((".python-version", python_version), ("runtime.txt", runtime),
                   ("pyproject.toml requires-python", requires_python),
                   ("pyproject.toml tool.poetry.dependencies python", str(poetry_python)),
                   ("Pipfile python_version", pipfile_version),
@@ -239,7 +240,9 @@ class PythonDetector:
         project = (pyproject or {}).get("project", {})
         requires["requires_python"] = str(project.get("requires-python", "")) if isinstance(project, dict) else ""
         if requires["python"]:
-            reasons.append(f"Python '{requires['python']}' from {requires['python_source']}")
+            deprecated = " (deprecated: write the version to .python-version)" \
+                if requires["python_source"] == "runtime.txt" else ""
+            reasons.append(f"Python '{requires['python']}' from {requires['python_source']}{deprecated}")
         else:
             reasons.append("no Python version asked for (.python-version, requires-python…): the stack's CPython")
         requires["installer"] = _installer(root, pyproject)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from builder.errors import BuildError
+from builder.errors import BuildError, UsageError
 
 STACK_SUITE = "trixie"
 OFFERED: dict[str, tuple[str, ...]] = {"trixie": ("3.13",), "bookworm": ("3.11",), "forky": ("3.14", "3.13")}
@@ -66,8 +66,14 @@ def choose(request: str, source: str, current: str, offered_elsewhere: dict[str,
     """(suite, series) for `request`: the current suite's newest accepted series, else another suite's.
 
     `offered_elsewhere` is OFFERED, or a narrower view of it. Raises BuildError
-    (exit 5) listing every suite's CPython when none accepts the request.
+    (exit 5) listing every suite's CPython when none accepts the request, and
+    UsageError (exit 2) naming `source` when the request is not a version.
     """
+    try:
+        series_accepts("3.13", request)
+    except BuildError as exc:  # not a version at all: the file says something pip and uv would refuse too
+        raise UsageError(f"{source}: {exc.message}", f"write a version such as 3.13 in {source}"
+                         if source in (".python-version", "runtime.txt", "BP_CPYTHON_VERSION") else exc.hint) from None
     for series in OFFERED.get(current, ()):
         if series_accepts(series, request):
             return current, series

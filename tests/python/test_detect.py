@@ -64,7 +64,7 @@ PYPROJECT = '[project]\nname = "x"\nrequires-python = ">=3.11"\n'
 @pytest.mark.parametrize(("files", "env", "version", "source"), [
     ({".python-version": "3.13\n", "runtime.txt": "python-3.11.9\n", "pyproject.toml": PYPROJECT},
      {"BP_CPYTHON_VERSION": "3.14"}, "3.13", ".python-version"),
-    ({"runtime.txt": "python-3.11.9\n", "pyproject.toml": PYPROJECT}, {}, "3.11.9", "runtime.txt (deprecated)"),
+    ({"runtime.txt": "python-3.11.9\n", "pyproject.toml": PYPROJECT}, {}, "3.11.9", "runtime.txt"),
     ({"pyproject.toml": PYPROJECT, "Pipfile": '[requires]\npython_version = "3.13"\n', "Pipfile.lock": "{}"},
      {}, ">=3.11", "pyproject.toml requires-python"),
     ({"pyproject.toml": '[tool.poetry.dependencies]\npython = "^3.11"\n', "poetry.lock": ""}, {},
@@ -112,6 +112,11 @@ def test_an_impossible_version_lists_what_debian_offers() -> None:
     ({"requirements.txt": "flask\n", "app.py": "app = Flask(__name__)\nif __name__ == '__main__':\n    app.run()\n"},
      "app.py", "python app.py"),
     ({"requirements.txt": "bottle\n", "main.py": "from bottle import run\nrun(port=8080)\n"}, "main.py", "python main.py"),
+    ({"requirements.txt": "", "app.py": "import http.server, os\nhttp.server.ThreadingHTTPServer(('', 8080), "
+      "http.server.SimpleHTTPRequestHandler).serve_forever()\n"}, "app.py", "python app.py"),
+    ({"requirements.txt": "", "main.py": "import asyncio\nasync def main():\n    pass\nasyncio.run(main())\n"},
+     "main.py", "python main.py"),
+    ({"requirements.txt": "", "main.py": "def main():\n    pass\nclass run:\n    pass\n"}, "", ""),
     ({"requirements.txt": "flask==3.1\r\ngunicorn==23\r\n", "app.py": "def create_app():\n    return Flask(__name__)\n"},
      "app.py create_app() (gunicorn)", "gunicorn --bind 0.0.0.0:${PORT:-8080} 'app:create_app()'"),
     ({"requirements.txt": "# web\r\nfastapi==0.115.6  # the framework\r\n-r other.txt\r\n", "other.txt": "uvicorn==0.32\n",
