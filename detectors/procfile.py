@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from builder.buildpack.procfile import read_procfile_text, unparsed_lines
 from builder.lifecycle.contract import Detection, Require
 
 from ._files import read_procfile
@@ -37,6 +38,10 @@ class ProcfileDetector:
         processes = read_procfile(root)
         if "web" not in processes:
             listed = f" (it lists {', '.join(processes)})" if processes else " (it lists no process)"
+            bad = unparsed_lines(read_procfile_text(root))
+            if bad:
+                number, line = bad[0]
+                listed += f"; line {number} '{line[:40]}' is not 'type: command'"
             return Detection(self.id, False, (f"the Procfile has no web process{listed}: add a 'web: <command>' "
                                               "line",))
         meta = {"processes": ",".join(processes), "web": processes["web"]}

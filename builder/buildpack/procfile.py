@@ -32,10 +32,28 @@ def parse_procfile(text: str) -> dict[str, str]:
     return processes
 
 
-def read_procfile(workspace: Path) -> dict[str, str]:
-    """The process types of `workspace/Procfile`; {} when there is none (or it is a directory)."""
+def unparsed_lines(text: str) -> list[tuple[int, str]]:
+    """(line number, line) of every line `parse_procfile` skips that is neither blank nor a comment,
+    so that a Procfile with no usable line can say which lines were not `type: command`."""
+    found = []
+    for number, line in enumerate(text.removeprefix("\ufeff").splitlines(), 1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            match = _LINE.match(stripped)
+            if not (match and match.group(2)):
+                found.append((number, stripped))
+    return found
+
+
+def read_procfile_text(workspace: Path) -> str:
+    """The text of `workspace/Procfile` ("" when there is none), decoded as read_procfile decodes it."""
     try:
         data = (workspace / PROCFILE).read_bytes()
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-        return {}
-    return parse_procfile(data.decode("utf-8-sig", errors="replace"))
+        return ""
+    return data.decode("utf-8-sig", errors="replace")
+
+
+def read_procfile(workspace: Path) -> dict[str, str]:
+    """The process types of `workspace/Procfile`; {} when there is none (or it is a directory)."""
+    return parse_procfile(read_procfile_text(workspace))

@@ -47,3 +47,10 @@ def test_detectors_read_the_same_procfile() -> None:
     from detectors import _files
 
     assert _files.read_procfile is read_procfile
+
+
+def test_the_lines_that_were_skipped_can_be_named() -> None:
+    from builder.buildpack.procfile import unparsed_lines
+
+    text = "# comment\n\nweb ./server.sh\nworker: x\nempty:\n"
+    assert unparsed_lines(text) == [(3, "web ./server.sh"), (5, "empty:")]
