@@ -26,6 +26,8 @@ a no-cache page is fetched again in full, which is small, while fingerprinted
 assets are never asked for twice.
 
 Dot files (.env, .git/) are refused with 403, except /.well-known/ (HIDDEN).
+Text (HTML, CSS, JavaScript, JSON, SVG) is compressed for clients that accept
+br or gzip (mod_deflate, Debian's lighttpd-mod-deflate).
 
 A 404 is answered with the site's 404.html when there is one
 (`server.errorfile-prefix` serves `<prefix>404.html` for status 404), else
@@ -71,7 +73,13 @@ MIME_TYPES = (
 """Extension -> Content-Type; lighttpd picks the longest matching suffix, "" is the fallback."""
 
 SERVER = "/usr/sbin/lighttpd"
-PACKAGES = ("lighttpd",)
+PACKAGES = ("lighttpd", "lighttpd-mod-deflate")
+COMPRESSED = ("text/html", "text/css", "text/javascript", "text/plain", "text/markdown", "text/csv",
+              "application/json", "application/manifest+json", "application/xml", "image/svg+xml",
+              "application/wasm")
+"""Content types sent compressed (br, else gzip) to clients that accept it; images and fonts are compressed
+already. mod_deflate compresses on the fly (no cache directory: the root is read-only) and adds
+`Vary: Accept-Encoding`."""
 
 
 def is_fingerprinted(url_path: str) -> bool:
@@ -136,7 +144,7 @@ def config(document_root: str, immutable: Sequence[str] = ()) -> str:
         raise ValueError(f"not a usable document root: {document_root!r}")
     mime = ",\n".join(f'  "{ext}" => "{kind}"' for ext, kind in MIME_TYPES)
     text = f"""# Written by dockless's static buildpack: serves {document_root} on $PORT.
-server.modules = ("mod_access", "mod_expire", "mod_setenv")
+server.modules = ("mod_access", "mod_expire", "mod_setenv", "mod_deflate")
 server.document-root = "{document_root}"
 server.port = env.PORT
 server.tag = ""
@@ -150,6 +158,8 @@ mimetype.assign = (
 {mime}
 )
 expire.url = ("/" => "access plus {DEFAULT_SECONDS} seconds")
+deflate.mimetypes = ({", ".join(f'"{kind}"' for kind in COMPRESSED)})
+deflate.allowed-encodings = ("br", "gzip")
 setenv.set-response-header = ({_headers()})
 $HTTP["url"] =~ "{HIDDEN}" {{
   url.access-deny = ("")

@@ -29,9 +29,10 @@ class Container:
     name: str
     port: int
 
-    def get(self, path: str) -> Answer:
+    def get(self, path: str, headers: dict[str, str] | None = None) -> Answer:
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", headers=headers or {})
         try:
-            with _OPENER.open(f"http://127.0.0.1:{self.port}{path}", timeout=5) as resp:
+            with _OPENER.open(request, timeout=5) as resp:
                 return Answer(resp.status, _headers(resp.headers.items()), resp.read().decode(errors="replace"))
         except urllib.error.HTTPError as err:
             return Answer(err.code, _headers(err.headers.items()), err.read().decode(errors="replace"))

@@ -46,7 +46,7 @@ def test_a_vite_build_ships_only_dist_served_by_lighttpd(tmp_path: Path) -> None
     ctx = context(tmp_path, {"dist/index.html": "<h1>", "dist/assets/index-BxY3kz9a.js": "", "src/main.js": "",
                              "package.json": "{}", "index.html": "<script src=/src/main.js>"}, NODE, packages=packages)
     result = StaticBuildpack().build(ctx)
-    assert packages.launch == ("lighttpd",) and packages.build == ()
+    assert packages.launch == ("lighttpd", "lighttpd-mod-deflate") and packages.build == ()
     [web] = result.processes
     assert web.type == "web" and web.default and web.working_dir == "/workspace/dist"
     assert list(web.command) == ["/usr/sbin/lighttpd", "-D", "-f", "/layers/static/config/lighttpd.conf"]

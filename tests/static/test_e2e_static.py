@@ -94,6 +94,10 @@ def test_vite_site_built_by_node_and_served_without_node(
             answer = site.get(path)
             assert answer.status == 200 and answer.headers["cache-control"] == "public, max-age=31536000, immutable"
         assert site.get("/favicon.svg").headers["content-type"] == "image/svg+xml"  # copied from public/
+        script = next(a for a in assets if a.endswith(".js"))
+        packed = site.get(script, {"Accept-Encoding": "gzip"})  # text goes compressed to clients that take it
+        assert packed.headers.get("content-encoding") == "gzip" and "Accept-Encoding" in packed.headers["vary"]
+        assert "content-encoding" not in site.get(script).headers
         missing = site.get("/nope")
         assert missing.status == 404 and "vite site: no such page" in missing.body
         assert site.stop() == 0
