@@ -246,7 +246,9 @@ class PythonDetector:
         else:
             reasons.append("no Python version asked for (.python-version, requires-python…): the stack's CPython")
         requires["installer"] = _installer(root, pyproject)
-        reasons.append(f"installs with {requires['installer']}")
+        reasons.append({"none": "nothing to install (no requirements or dependencies)",
+                        "project": "installs the pyproject.toml project's dependencies with pip"}.get(
+            requires["installer"], f"installs with {requires['installer']}"))
         requires["django"] = django_project(root)
         reasons.append(_start(root, pyproject, procfile, requires))
         return Detection(self.id, True, tuple(reasons), provides=("python",),

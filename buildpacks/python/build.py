@@ -120,8 +120,12 @@ class PythonBuildpack:
 
         def pip(args: Sequence[str], what: str, mounts: Sequence[Mount], cwd: str) -> None:
             wheel = fetch_wheel("pip", PIP_VERSION, ctx.download_dir / "pypi", home, self.ca_file, ctx.log)
-            self._run(ctx, [f"{VENV}/bin/python", f"{BUILD_HOME}/{wheel.name}/pip", "install", "--no-compile", *args],
-                      what, env, mounts, cwd)
+            try:
+                self._run(ctx, [f"{VENV}/bin/python", f"{BUILD_HOME}/{wheel.name}/pip", "install", "--no-compile",
+                                *args], what, env, mounts, cwd)
+            except BuildError as exc:
+                raise BuildError(f"{what} failed: {reason}" if (reason := pip_error(exc.hint)) else exc.message,
+                                 exc.hint) from None
 
         def fill(path: Path) -> None:
             mounts = [Mount(path, VENV), Mount(home, BUILD_HOME)]
@@ -206,6 +210,14 @@ class PythonBuildpack:
         shown = [a if "\n" not in a else "<script>" for a in argv]
         ctx.log(f"running {' '.join(shown)}")
         return ctx.executor.run(list(argv), what=what, cwd=cwd, env=env, mounts=mounts)
+
+
+def pip_error(output: str) -> str:
+    """pip's own last `ERROR: …` line in its output ("No matching distribution found for x==1.0"), shortened;
+    "" when it printed none (a compiler's error then speaks in the output)."""
+    found = [line.removeprefix("ERROR: ").strip() for line in output.splitlines() if line.startswith("ERROR: ")]
+    reason = found[-1] if found else ""
+    return reason if len(reason) <= 200 else reason[:197] + "…"
 
 
 def _static_root(settings: Path) -> bool:

@@ -200,7 +200,8 @@ def test_psycopg2_from_its_sdist_compiles_against_libpq_and_loads_it_at_launch(
 @pytest.mark.parametrize(("case", "code", "words"), [
     ("malformed-pyproject", 2, ("pyproject.toml is not valid TOML", "line 3")),
     ("impossible-python", 5, ("Python '2.7' (.python-version) is not offered by Debian", "trixie has 3.13")),
-    ("missing-package", 5, ("pip install (pip) failed",)),
+    ("missing-package", 5, ("pip install (pip) failed: No matching distribution found for "
+                            "no-such-package-dockless-test==1.0",)),
     ("failing-compile", 5, ("pip install (pip) failed",)),
     ("no-start", 5, ("no start command for this Python app",)),
     ("idle-app", 5, ("app.py would define an app and exit",)),
