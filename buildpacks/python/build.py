@@ -32,6 +32,7 @@ only the app (and project) layers change. Index settings and credentials
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
@@ -146,8 +147,16 @@ class PythonBuildpack:
             layers.append(self._project(ctx, app, home, read_only, pip))
         django = requires.get("django", "")
         if django and _static_root(app / django / "settings.py"):
-            self._run(ctx, [f"{VENV}/bin/python", "manage.py", "collectstatic", "--noinput"],
-                      "django collectstatic", env, read_only, app_dir)
+            try:
+                self._run(ctx, [f"{VENV}/bin/python", "manage.py", "collectstatic", "--noinput"],
+                          "django collectstatic", env, read_only, app_dir)
+            except BuildError as exc:
+                missing = re.findall(r"KeyError: '([A-Z][A-Z0-9_]*)'", exc.hint)
+                if not missing:
+                    raise
+                raise BuildError(f"{exc.message}: the settings read ${missing[-1]}, which the build does not have",
+                                 f"give it at build with --env {missing[-1]}=… (build-time only: it is not written "
+                                 "to the image), or give the setting a default") from None
         processes = self._processes(app, requires, [layer.path for layer in layers], app_dir)
         launch_env = {"PATH.prepend": f"{VENV}/bin", "PATH.delim": ":", "VIRTUAL_ENV": VENV,
                       "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1", "PORT": ctx.env.get("PORT", "8080")}

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.cli import assert_clean_error, dockless
+from tests.e2e.conftest import EXAMPLES
 from tests.infra.docker_engine import docker_run_output, run_container
 from tests.infra.registry import Registry
 from tests.python.pyindex import PrivateIndex
@@ -206,6 +207,8 @@ def test_psycopg2_from_its_sdist_compiles_against_libpq_and_loads_it_at_launch(
     ("no-start", 5, ("no start command for this Python app",)),
     ("idle-app", 5, ("app.py would define an app and exit",)),
     ("conflicting-versions", 5, ("Python 3.11 (.python-version) does not meet requires-python '>=3.13'",)),
+    ("django-setting-from-env", 5, ("django collectstatic failed", "the settings read $DJANGO_SECRET_KEY",
+                                    "--env DJANGO_SECRET_KEY=")),
 ])
 def test_bad_python_input_fails_in_one_line_and_pushes_nothing(
         case: str, code: int, words: tuple[str, ...], publish: Publish, registry: Registry,
@@ -220,8 +223,14 @@ def test_bad_python_input_fails_in_one_line_and_pushes_nothing(
         "idle-app": {"requirements.txt": "", "app.py": "app = object()\n"},  # `python app.py` would exit at once
         "conflicting-versions": {".python-version": "3.11\n", "main.py": "while True: pass\n",
                                  "pyproject.toml": '[project]\nname = "x"\nversion = "1"\nrequires-python = ">=3.13"\n'},
+        "django-setting-from-env": {},
     }[case]
-    _, url = publish(f"python-{case}", files)
+    source = "python-django-poetry" if case == "django-setting-from-env" else f"python-{case}"
+    if case == "django-setting-from-env":  # settings that read the environment need it at build too
+        settings = (EXAMPLES / "python-django-poetry" / "mysite" / "settings.py").read_text()
+        files = {"mysite/settings.py": "import os\n" + settings.replace(
+            'SECRET_KEY = "not-a-secret-only-an-example"', 'SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]')}
+    _, url = publish(source, files)
     run = dockless("build", url, "--image", f"{registry.host}/{repo_name}:v1", docker_config=docker_config,
                    cache_dir=build_cache)
     assert_clean_error(run, code, *words)
