@@ -51,7 +51,8 @@ _FACTORY = re.compile(r"^def\s+(create_app|make_app)\s*\(\s*\)", re.MULTILINE)
 _RUNS = re.compile(r"""__name__\s*==\s*['"]__main__['"]|^while\s|^(?!def\s|class\s|async\s+def\s|import\s|from\s|@)"""
                    r"""(?=[^\s#]).*?\b(?:run|serve|serve_forever|start|run_forever|run_until_complete|loop_forever|main)"""
                    r"""\s*\(""", re.MULTILINE)
-"""What makes `python X.py` do something: a __main__ block, or a top-level loop or server call."""
+"""What makes a module that defines an `app` serve when run as `python X.py`: a __main__ block, or a
+top-level loop or server call. A module that defines one and does neither would exit at once."""
 _REQUIREMENT_FILE = re.compile(r"^\s*(?:-r|--requirement)(?:\s+|=)(\S+)")
 _INCLUDED_FILE = re.compile(r"^\s*(?:-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)")
 _EXTRAS = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*\[([^\]]*)\]")
@@ -300,10 +301,11 @@ def _start(root: Path, pyproject: Mapping[str, Any] | None, procfile: Mapping[st
     idle = []
     for module in ("main", "app"):
         if (root / f"{module}.py").is_file():
-            if _RUNS.search((root / f"{module}.py").read_text(encoding="utf-8", errors="replace")):
+            text = (root / f"{module}.py").read_text(encoding="utf-8", errors="replace")
+            if not _RUNS.search(text) and (_WSGI_APP.search(text) or _FACTORY.search(text)):
+                idle.append(f"{module}.py")  # `python app.py` would define the app and exit: an image that never serves
+            else:
                 choices.append((f"{module}.py", f"python {module}.py"))
-            else:  # `python app.py` would define things and exit: an image that does not serve
-                idle.append(f"{module}.py")
     scripts = project_scripts(pyproject)
     if len(scripts) == 1:
         name = next(iter(scripts))

@@ -116,7 +116,9 @@ def test_an_impossible_version_lists_what_debian_offers() -> None:
       "http.server.SimpleHTTPRequestHandler).serve_forever()\n"}, "app.py", "python app.py"),
     ({"requirements.txt": "", "main.py": "import asyncio\nasync def main():\n    pass\nasyncio.run(main())\n"},
      "main.py", "python main.py"),
-    ({"requirements.txt": "", "main.py": "def main():\n    pass\nclass run:\n    pass\n"}, "", ""),
+    ({"requirements.txt": "", "main.py": "app = object()\ndef main():\n    pass\nclass run:\n    pass\n"}, "", ""),
+    ({"requirements.txt": "six\n", "app.py": "import six\nprint(six.__version__)\n"},  # a job: it runs and ends
+     "app.py", "python app.py"),
     ({"requirements.txt": "flask==3.1\r\ngunicorn==23\r\n", "app.py": "def create_app():\n    return Flask(__name__)\n"},
      "app.py create_app() (gunicorn)", "gunicorn --bind 0.0.0.0:${PORT:-8080} 'app:create_app()'"),
     ({"requirements.txt": "# web\r\nfastapi==0.115.6  # the framework\r\n-r other.txt\r\n", "other.txt": "uvicorn==0.32\n",
