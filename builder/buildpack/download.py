@@ -155,24 +155,14 @@ class Downloader:
         stored = self.stored(expected)
         if stored is not None:
             return stored
-        blobs = self.cache_dir / "blobs"
-        try:
-            blobs.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(dir=blobs, prefix=".download.", suffix=".part")
-        except OSError as exc:
-            raise BuildError(f"cannot store downloads in {blobs}: {exc.strerror or exc}",
-                             "check the cache directory's permissions and free space") from exc
-        temp = Path(name)
-        try:
-            sha256, sha512 = self._stream(url, what, fd, temp)
+
+        def verify(temp: Path, sha256: bytes, sha512: bytes) -> None:
             if not expected.matches(sha256, sha512):
                 raise IntegrityError(f"{what} from {url} does not match the {expected.names()} digest it was "
                                      f"published with (got sha512-{base64.b64encode(sha512).decode()})",
                                      "the download was altered or the published digest is wrong; nothing was kept")
-            return self._keep(temp, sha256, sha512)
-        finally:
-            with suppress(FileNotFoundError):
-                temp.unlink()
+
+        return self._download(url, what, verify)
 
     def fetch_checked(self, url: str, what: str, check: Callable[[Path], None]) -> Path:
         """A copy of `url` that `check` accepted, in the blob store; for downloads whose published digest is
@@ -182,6 +172,11 @@ class Downloader:
         download leaves nothing behind. The caller keeps the returned path's sha512 (its name) if it
         wants `stored()` to find the copy later without the network. Other errors as in `fetch`.
         """
+        return self._download(url, what, lambda temp, sha256, sha512: check(temp))
+
+    def _download(self, url: str, what: str, verify: Callable[[Path, bytes, bytes], None]) -> Path:
+        """Stream `url` to a temp file in the blob store, let `verify(temp, sha256, sha512)` refuse it (by
+        raising), else keep it under its digests; the temp file never outlives the call."""
         blobs = self.cache_dir / "blobs"
         try:
             blobs.mkdir(parents=True, exist_ok=True)
@@ -192,7 +187,7 @@ class Downloader:
         temp = Path(name)
         try:
             sha256, sha512 = self._stream(url, what, fd, temp)
-            check(temp)
+            verify(temp, sha256, sha512)
             return self._keep(temp, sha256, sha512)
         finally:
             with suppress(FileNotFoundError):
