@@ -10,7 +10,6 @@ download serves the whole session and tests do not depend on today's newest rele
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 import re
@@ -18,12 +17,12 @@ import tarfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.e2e.cli import assert_clean_error, dockless
 from tests.infra.docker_engine import docker_run_output, run_container
+from tests.infra.pushed import layers, sbom
 from tests.infra.registry import Registry
 
 Publish = Callable[..., tuple[str, str]]  # tests/e2e/conftest.py `publish`
@@ -35,11 +34,6 @@ def env_args(env: dict[str, str]) -> list[str]:
     return [arg for key, value in env.items() for arg in ("--env", f"{key}={value}")]
 
 
-def layers(registry: Registry, repo: str, digest: str) -> list[tuple[str, bytes]]:
-    """(digest, uncompressed tar) of every layer of a pushed image, and its config last."""
-    manifest = json.loads(registry.manifest(repo, digest)[0])
-    found = [(layer["digest"], gzip.decompress(registry.blob(repo, layer["digest"]))) for layer in manifest["layers"]]
-    return found + [(manifest["config"]["digest"], registry.blob(repo, manifest["config"]["digest"]))]
 
 
 def names(data: bytes) -> list[str]:
@@ -47,16 +41,6 @@ def names(data: bytes) -> list[str]:
         return [name.lstrip("./") for name in tar.getnames()]
 
 
-def sbom(blobs: list[tuple[str, bytes]]) -> dict[str, Any]:
-    for _, data in blobs[:-1]:
-        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-            for member in tar.getmembers():
-                if member.name.endswith("layers/sbom/launch/sbom.cdx.json"):
-                    file = tar.extractfile(member)
-                    assert file is not None
-                    doc: dict[str, Any] = json.load(file)
-                    return doc
-    raise AssertionError("no SBOM in the image")
 
 
 def compressed_size(registry: Registry, repo: str, digest: str) -> int:

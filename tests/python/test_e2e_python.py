@@ -7,31 +7,25 @@ the stack's gcc, and every image is pulled and run by a real Docker engine.
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 import re
 import tarfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.e2e.cli import assert_clean_error, dockless
 from tests.e2e.conftest import EXAMPLES
 from tests.infra.docker_engine import docker_run_output, run_container
+from tests.infra.pushed import layers, sbom
 from tests.infra.registry import Registry
 from tests.python.pyindex import PrivateIndex
 
 Publish = Callable[..., tuple[str, str]]  # tests/e2e/conftest.py `publish`
 
 
-def layers(registry: Registry, repo: str, digest: str) -> list[tuple[str, bytes]]:
-    """(digest, uncompressed tar) of every layer of a pushed image, and its config last."""
-    manifest = json.loads(registry.manifest(repo, digest)[0])
-    found = [(layer["digest"], gzip.decompress(registry.blob(repo, layer["digest"]))) for layer in manifest["layers"]]
-    return found + [(manifest["config"]["digest"], registry.blob(repo, manifest["config"]["digest"]))]
 
 
 def names(blobs: list[tuple[str, bytes]]) -> dict[str, list[str]]:
@@ -47,15 +41,7 @@ def layer_with(blobs: list[tuple[str, bytes]], path: str) -> str:
 
 
 def sbom_purls(blobs: list[tuple[str, bytes]]) -> set[str]:
-    for _, data in blobs[:-1]:
-        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-            for member in tar.getmembers():
-                if member.name.endswith("layers/sbom/launch/sbom.cdx.json"):
-                    file = tar.extractfile(member)
-                    assert file is not None
-                    doc: dict[str, Any] = json.load(file)
-                    return {c["purl"] for c in doc["components"]}
-    raise AssertionError("no SBOM in the image")
+    return {c["purl"] for c in sbom(blobs)["components"]}
 
 
 def test_flask_with_hashed_requirements_pushed_served_and_the_venv_reused_on_a_code_change(

@@ -25,7 +25,8 @@ from tests.infra.docker_engine import docker
 from tests.infra.procs import free_port
 from tests.infra.registry import Registry
 from tests.ruby.gemserver import GemServer
-from tests.ruby.test_e2e_ruby import env_args, layers, sbom
+from tests.infra.pushed import layers, sbom
+from tests.ruby.test_e2e_ruby import env_args
 
 Publish = Callable[..., tuple[str, str]]  # tests/e2e/conftest.py `publish`
 READ_ONLY = ("--read-only", "--tmpfs", "/tmp")

@@ -7,7 +7,6 @@ and every image is pulled and run by a real Docker engine.
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 import re
@@ -17,13 +16,13 @@ import time
 import urllib.request
 from pathlib import Path
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from tests.e2e.cli import assert_clean_error, dockless
 from tests.infra.docker_engine import docker, docker_run_output, run_container
 from tests.infra.procs import free_port
+from tests.infra.pushed import layers, sbom
 from tests.infra.registry import Registry
 from tests.ruby.gemserver import GemServer
 
@@ -53,23 +52,8 @@ def env_args(env: dict[str, str]) -> list[str]:
     return [arg for key, value in env.items() for arg in ("--env", f"{key}={value}")]
 
 
-def layers(registry: Registry, repo: str, digest: str) -> list[tuple[str, bytes]]:
-    """(digest, uncompressed tar) of every layer of a pushed image, and its config last, from the registry."""
-    manifest = json.loads(registry.manifest(repo, digest)[0])
-    found = [(layer["digest"], gzip.decompress(registry.blob(repo, layer["digest"]))) for layer in manifest["layers"]]
-    return found + [(manifest["config"]["digest"], registry.blob(repo, manifest["config"]["digest"]))]
 
 
-def sbom(blobs: list[tuple[str, bytes]]) -> dict[str, Any]:
-    for _, data in blobs[:-1]:
-        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-            for member in tar.getmembers():
-                if member.name.endswith("layers/sbom/launch/sbom.cdx.json"):
-                    file = tar.extractfile(member)
-                    assert file is not None
-                    doc: dict[str, Any] = json.load(file)
-                    return doc
-    raise AssertionError("no SBOM in the image")
 
 
 def layer_with(blobs: list[tuple[str, bytes]], path: str) -> str:
