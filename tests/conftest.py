@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.infra.docker_engine import DockerEngine, check_docker_engine
+from tests.infra.docker_engine import DockerEngine, check_docker_engine, images_removed_after
 from tests.infra.faultproxy import FaultProxy
 from tests.infra.gitdaemon import GitDaemon, running_git_daemon
 from tests.infra.k8s_schema import K8sSchemas, install_schemas
@@ -74,9 +74,15 @@ def docker_config(registry: Registry, tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def docker_engine() -> DockerEngine:
-    """The Docker engine started by scripts/setup-system (skips locally, fails in CI)."""
-    return check_docker_engine()
+def docker_engine() -> Iterator[DockerEngine]:
+    """The Docker engine started by scripts/setup-system (skips locally, fails in CI).
+
+    Images the session pulled or loaded are removed at its end: a full run makes
+    several GB of them, and CI shares the disk with the next run.
+    """
+    engine = check_docker_engine()
+    with images_removed_after(engine):
+        yield engine
 
 
 @pytest.fixture(scope="session")

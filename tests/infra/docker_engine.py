@@ -7,6 +7,7 @@ and `docker run` accept them, so will Knative's nodes. Containers run with
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -14,7 +15,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,23 @@ def check_docker_engine() -> DockerEngine:
         unavailable("Docker engine not reachable (`docker info` failed; scripts/setup-system "
                     f"starts dockerd): {proc.stderr.decode(errors='replace').strip()[-500:]}")
     return DockerEngine(cli=cli, server_version=version)
+
+
+@contextlib.contextmanager
+def images_removed_after(engine: DockerEngine) -> Iterator[None]:
+    """Remove every image that appeared while the block ran; images that were there before stay."""
+    before = _image_ids(engine)
+    try:
+        yield
+    finally:
+        for image_id in sorted(_image_ids(engine) - before):
+            docker("rmi", "--force", image_id, check=False)
+
+
+def _image_ids(engine: DockerEngine) -> set[str]:
+    proc = subprocess.run([engine.cli, "image", "ls", "--all", "--quiet", "--no-trunc"],
+                          capture_output=True, timeout=60, check=False)
+    return set(proc.stdout.decode().split())
 
 
 def docker(*args: str, docker_config: Path | None = None, input: bytes | None = None,
