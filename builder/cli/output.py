@@ -12,10 +12,13 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TransferSpeedColumn
+
+if TYPE_CHECKING:  # rich.progress is imported when a terminal first shows a bar, not at every start-up
+    from rich.progress import Progress, TaskID
 
 from builder.errors import DocklessError
 
@@ -71,6 +74,8 @@ class Output:
 
     def _bar(self, what: str, done: int, total: int) -> None:
         if self._bars is None:
+            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
             self._bars = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
                                   TransferSpeedColumn(), console=self.console, transient=True)
             self._bars.start()

@@ -40,8 +40,19 @@ def find_repo_root(directory: Path) -> Path | None:
         return Path(repo.working_tree_dir) if repo.working_tree_dir else None
 
 
+def _may_be_in_work_tree(directory: Path) -> bool:
+    """Whether `directory` or a parent holds a `.git` (a directory, or the file of a worktree or submodule).
+
+    A cheap look before importing GitPython (~50 ms of a command's start-up) for sources outside any repo.
+    """
+    here = directory.resolve()
+    return any((d / ".git").exists() for d in (here, *here.parents))
+
+
 def read_provenance(directory: Path, *, log: LogFn) -> LocalProvenance | None:
     """HEAD's commit and time and the (redacted) `origin` or first remote URL, or None."""
+    if not _may_be_in_work_tree(directory):
+        return None
     try:
         git = gitpython()
         repo = git.Repo(directory, search_parent_directories=True)
