@@ -32,6 +32,12 @@ br or gzip (mod_deflate, Debian's lighttpd-mod-deflate).
 A 404 is answered with the site's 404.html when there is one
 (`server.errorfile-prefix` serves `<prefix>404.html` for status 404), else
 lighttpd's own short page.
+
+With the single-page-app fallback (BP_WEB_SERVER_ENABLE_PUSH_STATE, rule in
+pushstate.py) mod_rewrite (built into Debian's lighttpd) answers client routes
+with /index.html: `url.rewrite-if-not-file`, with the site's directories that
+hold an index left out by name. Response headers are picked on the path as
+asked, so client routes get their own `no-cache` branch.
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from pathlib import Path
+
+from . import pushstate
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
@@ -73,6 +81,9 @@ MIME_TYPES = (
 """Extension -> Content-Type; lighttpd picks the longest matching suffix, "" is the fallback."""
 
 SERVER = "/usr/sbin/lighttpd"
+MODULES = ("mod_access", "mod_expire", "mod_setenv", "mod_deflate")
+"""Loaded in this order; mod_rewrite follows them when the fallback is on (all but mod_deflate are built
+into Debian's lighttpd 1.4.79, mod_deflate comes with lighttpd-mod-deflate)."""
 PACKAGES = ("lighttpd", "lighttpd-mod-deflate")
 COMPRESSED = ("text/html", "text/css", "text/javascript", "text/plain", "text/markdown", "text/csv",
               "application/json", "application/manifest+json", "application/xml", "image/svg+xml",
@@ -132,8 +143,12 @@ def cache_control(url_path: str, immutable: Collection[str]) -> str:
     return IMMUTABLE if url_path in immutable else DEFAULT
 
 
-def config(document_root: str, immutable: Sequence[str] = ()) -> str:
+def config(document_root: str, immutable: Sequence[str] = (), *, push_state: Sequence[str] | None = None) -> str:
     """lighttpd.conf text serving `document_root` (an absolute path in the image) on $PORT.
+
+    `push_state`, when not None, turns on the single-page-app fallback (pushstate.py): it lists
+    the paths the fallback leaves alone (`pushstate.kept`); mod_rewrite answers other client
+    routes with /index.html, and the pages' no-cache goes with them.
 
     `immutable` lists the URL paths of the fingerprinted files (`fingerprinted`): matching them
     by name rather than by pattern keeps a 404 for a hash that does not exist (a page of a newer
@@ -143,8 +158,9 @@ def config(document_root: str, immutable: Sequence[str] = ()) -> str:
     if not document_root.startswith("/") or not _PLAIN.fullmatch(document_root):
         raise ValueError(f"not a usable document root: {document_root!r}")
     mime = ",\n".join(f'  "{ext}" => "{kind}"' for ext, kind in MIME_TYPES)
+    modules = ", ".join(f'"{m}"' for m in MODULES + (("mod_rewrite",) if push_state is not None else ()))
     text = f"""# Written by dockless's static buildpack: serves {document_root} on $PORT.
-server.modules = ("mod_access", "mod_expire", "mod_setenv", "mod_deflate")
+server.modules = ({modules})
 server.document-root = "{document_root}"
 server.port = env.PORT
 server.tag = ""
@@ -174,7 +190,26 @@ $HTTP["url"] =~ "{PAGE}" {{
   setenv.set-response-header = ({_headers(IMMUTABLE)})
 }}
 """
+    if push_state is not None:
+        text += _fallback(push_state)
     return text
+
+
+def _fallback(kept: Sequence[str]) -> str:
+    """The else-branches that give client routes the pages' no-cache (response headers are picked on the
+    path as asked, before the rewrite), and the rewrite itself (pushstate.py has the rule)."""
+    text = ""
+    if kept:
+        names = "|".join(re.escape(url) for url in kept)
+        text += f"""else $HTTP["url"] =~ "^(?:{names})$" {{
+  setenv.set-response-header = ({_headers()})
+}}
+"""
+    return text + f"""else $HTTP["url"] =~ "{pushstate.CLIENT_ROUTE}" {{
+  setenv.set-response-header = ({_headers(REVALIDATE)})
+}}
+url.rewrite-if-not-file = ("{pushstate.rewrite_pattern(kept)}" => "{pushstate.TARGET}")
+"""
 
 
 def _headers(cache: str = "") -> str:

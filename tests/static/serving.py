@@ -29,8 +29,8 @@ class Container:
     name: str
     port: int
 
-    def get(self, path: str, headers: dict[str, str] | None = None) -> Answer:
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", headers=headers or {})
+    def get(self, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> Answer:
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", headers=headers or {}, method=method)
         try:
             with _OPENER.open(request, timeout=5) as resp:
                 return Answer(resp.status, _headers(resp.headers.items()), resp.read().decode(errors="replace"))

@@ -13,7 +13,7 @@ import pytest
 
 from buildpacks.nodejs.build import build_only
 from buildpacks.static import StaticBuildpack
-from builder.errors import BuildError
+from builder.errors import BuildError, UsageError
 from builder.lifecycle.contract import WORKSPACE, BuildContext, BuildpackPlan, Mount, Require
 from builder.lifecycle.layercache import DirLayerCache
 from builder.lifecycle.packages import PackageRequests
@@ -26,15 +26,17 @@ class NoCommands:
 
 
 def context(tmp_path: Path, files: dict[str, str], meta: dict[str, str], *,
-            packages: PackageRequests | None = None, app_dir: str = "") -> BuildContext:
+            packages: PackageRequests | None = None, app_dir: str = "", env: dict[str, str] | None = None,
+            log: list[str] | None = None) -> BuildContext:
     workspace = tmp_path / "workspace"
     for name, text in files.items():
         (workspace / name).parent.mkdir(parents=True, exist_ok=True)
         (workspace / name).write_text(text)
     plan = BuildpackPlan((Require("static", meta),))
-    return BuildContext(workspace=workspace, layers_dir=tmp_path / "layers", plan=plan, env={},
+    lines = log if log is not None else []
+    return BuildContext(workspace=workspace, layers_dir=tmp_path / "layers", plan=plan, env=env or {},
                         executor=NoCommands(), cache=DirLayerCache(tmp_path / "cache"),
-                        download_dir=tmp_path / "dl", log=lambda line: None,
+                        download_dir=tmp_path / "dl", log=lines.append,
                         packages=packages if packages is not None else PackageRequests(), app_dir=app_dir)
 
 
@@ -82,3 +84,38 @@ def test_node_tooling_next_to_a_site_as_written_does_not_ship(tmp_path: Path) ->
     meta = {"mode": "files", "site": ".", "tooling": "package.json,package-lock.json"}
     ctx = context(tmp_path, {"index.html": "<h1>", "package.json": "{}", "package-lock.json": "{}"}, meta)
     assert StaticBuildpack().build(ctx).app_excludes == {"project.toml", "package.json", "package-lock.json"}
+
+
+PUSH_STATE = "BP_WEB_SERVER_ENABLE_PUSH_STATE"
+
+
+def test_the_single_page_app_fallback_is_logged_and_written_into_the_config(tmp_path: Path) -> None:
+    log: list[str] = []
+    files = {"dist/index.html": "<div id=app>", "dist/assets/index-BxY3kz9a.js": "", "dist/help/index.html": "",
+             "package.json": "{}"}
+    result = StaticBuildpack().build(context(tmp_path, files, NODE, env={PUSH_STATE: "true"}, log=log))
+    assert f"{PUSH_STATE}: paths that are no file and have no dot in their last segment are answered with " \
+           "dist/index.html (200); missing files keep their 404" in log
+    text = (result.layers[0].path / "lighttpd.conf").read_text()
+    assert '"mod_rewrite"' in text and '=> "/index.html")' in text and "(?:|/help)/?" in text
+    plain = StaticBuildpack().build(context(tmp_path / "again", files, NODE, log=log))
+    assert "mod_rewrite" not in (plain.layers[0].path / "lighttpd.conf").read_text()
+
+
+def test_a_value_that_is_no_boolean_stops_the_build_before_anything_is_asked(tmp_path: Path) -> None:
+    packages = PackageRequests()
+    ctx = context(tmp_path, {"index.html": "<h1>"}, {"mode": "files", "site": "."}, packages=packages,
+                  env={PUSH_STATE: "yes please"})
+    with pytest.raises(UsageError, match=f"^{PUSH_STATE} must be true or false, not 'yes please'$"):
+        StaticBuildpack().build(ctx)
+    assert packages.launch == ()
+
+
+def test_the_fallback_refuses_a_root_index_html_that_is_a_link(tmp_path: Path) -> None:
+    packages = PackageRequests()
+    ctx = context(tmp_path, {"public/real.html": "<h1>"}, {"mode": "files", "site": "public"},
+                  env={PUSH_STATE: "1"}, packages=packages)
+    (ctx.workspace / "public" / "index.html").symlink_to(ctx.workspace / "public" / "real.html")
+    with pytest.raises(BuildError, match="answers client routes with public/index.html, which is a link"):
+        StaticBuildpack().build(ctx)
+    assert packages.launch == ()

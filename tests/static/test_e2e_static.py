@@ -140,3 +140,54 @@ def test_a_site_with_a_package_json_for_tooling_only_ships_the_site_and_no_node(
         assert site.get("/package.json").status == 404  # tooling does not ship
     names, _ = image_files(registry, repo_name, run.last_line.split("@")[1])
     assert "workspace/index.html" in names and not [n for n in names if n.startswith("layers/nodejs")]
+
+
+def test_single_page_app_fallback_answers_client_routes_with_index_html_and_keeps_404_for_files(
+        publish: Publish, registry: Registry, docker_config: Path, build_cache: Path, repo_name: str,
+        docker_engine: object) -> None:
+    """BP_WEB_SERVER_ENABLE_PUSH_STATE from project.toml's build env (a --env value that is no boolean: exit 2)."""
+    setting = "BP_WEB_SERVER_ENABLE_PUSH_STATE"
+    _, url = publish("static-site", {
+        ".env": "API_TOKEN=not-for-the-web\n",
+        "project.toml": f'[_]\nschema-version = "0.2"\n\n[[io.buildpacks.build.env]]\nname = "{setting}"\n'
+                        'value = "true"\n'})
+    bad = dockless("build", url, "--image", f"{registry.host}/{repo_name}:v0", "--env", f"{setting}=yes please",
+                   docker_config=docker_config, cache_dir=build_cache)
+    assert_clean_error(bad, 2, f"{setting} must be true or false, not 'yes please'")
+    assert registry.tags(repo_name) == []
+
+    run = dockless("build", url, "--image", f"{registry.host}/{repo_name}:v1",
+                   docker_config=docker_config, cache_dir=build_cache)
+    assert run.code == 0, run.stderr
+    assert f"{setting}: paths that are no file and have no dot in their last segment are answered with " \
+           "index.html (200)" in run.stderr, run.stderr
+    pinned = run.last_line
+    with serving(pinned, docker_config=docker_config) as site:
+        home = site.get("/")
+        assert home.status == 200 and "hello from a static site" in home.body
+        for route in ("/some/client/route", "/users/42/", "/users/42?tab=a.b"):
+            answer = site.get(route)
+            assert answer.status == 200 and answer.body == home.body, route  # the root index.html
+            assert answer.headers["cache-control"] == "no-cache", route  # revalidated, never immutable
+            assert answer.headers["content-type"] == "text/html; charset=utf-8"
+        head = site.get("/some/client/route", method="HEAD")
+        assert head.status == 200 and head.body == "" and head.headers["cache-control"] == "no-cache"
+        about = site.get("/about")  # a directory with an index: redirected to /about/ and served, as before
+        assert about.status == 200 and "about this site" in about.body
+        asset = site.get("/assets/app-3f9c2b1a.js")
+        assert asset.status == 200 and asset.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert site.get("/assets/site.css").headers["cache-control"] == "max-age=3600"
+        for missing in ("/assets/app-9f8e7d6c.js", "/favicon.ico", "/old-page.html"):  # files keep their 404
+            gone = site.get(missing)
+            assert gone.status == 404 and "static-site: no such page" in gone.body, missing
+            assert gone.headers.get("cache-control", "no-cache") == "no-cache", missing  # .html: a page's
+        for hidden in ("/.env", "/.missing", "/.git/HEAD", "/%2eenv"):  # refused, found or not
+            denied = site.get(hidden)
+            assert denied.status == 403 and "not-for-the-web" not in denied.body, hidden
+        assert site.stop() == 0
+
+    # the same commit again: the same digest
+    again = dockless("build", url, "--image", f"{registry.host}/{repo_name}:v2",
+                     docker_config=docker_config, cache_dir=build_cache)
+    assert again.code == 0, again.stderr
+    assert again.last_line.split("@")[1] == pinned.split("@")[1]
