@@ -52,11 +52,24 @@ def load_project(path: Path) -> ProjectDescriptor | None:
 
 
 def parse_project(doc: Mapping[str, Any]) -> ProjectDescriptor:
-    """Build a descriptor from a parsed TOML document (schema from `[_] schema-version`)."""
+    """Build a descriptor from a parsed TOML document (schema from `[_] schema-version`).
+
+    With no schema-version, pack warns and reads v0.1, which silently drops a v0.2 layout's
+    `[io.buildpacks]` (its env, its include/exclude). The layout is unambiguous, so dockless
+    reads the one the file uses: `[io.buildpacks]` alone is v0.2, both layouts at once is exit 2.
+    """
     meta = _table(doc, "_")
     schema = meta.get("schema-version")
     if schema is None:
-        return _descriptor("0.1", _table(doc, "project"), _table(doc, "build"), _table(doc, "build"), doc)
+        v02 = "buildpacks" in _table(doc, "io")
+        if v02 and "build" in doc:
+            raise UsageError(f"{FILENAME} has both [build] (schema 0.1) and [io.buildpacks] (0.2) and no "
+                             "schema-version", hint='add [_] schema-version = "0.2" and move [build] under '
+                                                     "[io.buildpacks]")
+        if v02:
+            schema = "0.2"
+        else:
+            return _descriptor("0.1", _table(doc, "project"), _table(doc, "build"), _table(doc, "build"), doc)
     if schema not in SUPPORTED_SCHEMAS:
         raise UsageError(f"{FILENAME} schema-version {schema!r} is not supported",
                          hint=f"use schema-version = \"0.2\" (supported: {', '.join(SUPPORTED_SCHEMAS)})")

@@ -65,6 +65,14 @@ def test_v01_layout(tmp_path: Path) -> None:
     assert project.env == {"A": "1"}
 
 
+def test_a_v02_layout_without_schema_version_is_read_as_v02_not_dropped(tmp_path: Path) -> None:
+    """pack would read it as 0.1 and lose the env; the layout says which schema it is."""
+    project = _load(tmp_path, V02.replace('[_]\nschema-version = "0.2"\n', ""))
+    assert project is not None and project.schema_version == "0.2"
+    assert project.env == {"BP_NODE_VERSION": "20", "EMPTY": ""}
+    assert project.exclude == ("*.md", "/tests/")
+
+
 def test_missing_file_is_none(tmp_path: Path) -> None:
     assert load_project(tmp_path / "project.toml") is None
 
@@ -78,6 +86,7 @@ def test_missing_file_is_none(tmp_path: Path) -> None:
     '[_]\nschema-version = "0.2"\n[[io.buildpacks.build.env]]\nvalue = "no name"\n',
     '[_]\nschema-version = "0.2"\n[[io.buildpacks.build.env]]\nname = "N"\nvalue = 3\n',
     'io = 1\n[_]\nschema-version = "0.2"\n',
+    '[build]\ninclude = ["a"]\n[io.buildpacks]\nexclude = ["b"]\n',  # both layouts, no schema-version
 ])
 def test_bad_descriptors_are_usage_errors(tmp_path: Path, text: str) -> None:
     with pytest.raises(UsageError) as err:
