@@ -56,6 +56,7 @@ from .native import NATIVE_SDISTS
 from .plan import SKIPPED, plan
 from .versions import OFFERED, choose, series_accepts
 
+VENV_LAYOUT = "2"  # how fill() makes the venv; a change must not reuse venvs cached the old way (2: --prompt)
 BUILDPACK = "python"
 VENV = f"{LAYERS}/python/venv"
 BUILD_HOME = f"{LAYERS}/python/home"
@@ -114,7 +115,7 @@ class PythonBuildpack:
                 f"({requires.get('python_source') or 'default'}); installs with {installer}")
         install = plan(app, installer, home, BUILD_HOME)
         meta = {"python": f"{series}/{ctx.packages.suite}", "installer": installer, "pip": PIP_VERSION,
-                "inputs": install.inputs}
+                "inputs": install.inputs, "layout": VENV_LAYOUT}
         env = {**ctx.env, **pip_env(app, installer, ctx.env), "HOME": BUILD_HOME, "SOURCE_DATE_EPOCH": EPOCH,
                "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1", "PIP_ROOT_USER_ACTION": "ignore",
                "PIP_NO_CACHE_DIR": "1", "PYTHONDONTWRITEBYTECODE": "1"}
@@ -130,8 +131,9 @@ class PythonBuildpack:
 
         def fill(path: Path) -> None:
             mounts = [Mount(path, VENV), Mount(home, BUILD_HOME)]
-            self._run(ctx, [f"/usr/bin/{python}", "-m", "venv", "--without-pip", VENV], "python -m venv", env,
-                      mounts, app_dir)
+            # --prompt: else activate* name the directory it was made in (a temp name on the host)
+            self._run(ctx, [f"/usr/bin/{python}", "-m", "venv", "--without-pip", "--prompt", "venv", VENV],
+                      "python -m venv", env, mounts, app_dir)
             if install.requirements is not None:
                 pip(install.requirements, f"pip install ({installer})", mounts, app_dir)
             relocate_scripts(path, VENV)

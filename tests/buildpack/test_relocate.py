@@ -37,6 +37,7 @@ def test_a_pip_installed_script_gets_the_image_path_and_its_record_hash(tmp_path
     rows = {Path(row[0]).name: row for row in csv.reader(record.open()) if row[0].endswith("bin/hello")}
     digest = base64.urlsafe_b64encode(hashlib.sha256(script.read_bytes()).digest()).rstrip(b"=").decode()
     assert rows["hello"][1:] == [f"sha256={digest}", str(script.stat().st_size)]
+    assert record.read_bytes().count(b"\r\n") == len(record.read_bytes().splitlines())  # pip's CRLF kept
     assert relocate_scripts(layer, "/layers/python/venv") == []  # already relocated: nothing to do
 
 
@@ -48,3 +49,28 @@ def test_scripts_naming_other_paths_and_symlinks_are_left_alone(tmp_path: Path) 
     (layer / "bin" / "lookalike").write_text(f"#!{layer}-other/bin/python\n")
     assert relocate_scripts(layer, "/layers/python/venv") == []
     assert (layer / "bin" / "tool").read_text() == "#!/usr/bin/python3\nprint(1)\n"
+
+
+def test_a_venv_made_at_a_host_path_has_the_bytes_of_one_made_at_the_image_path(tmp_path: Path) -> None:
+    """pyvenv.cfg's `command` and bin/activate* name the venv's path: relocated, only the path differs no more."""
+    host = tmp_path / "host" / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(host)], check=True)
+    assert str(host) in (host / "pyvenv.cfg").read_text() + (host / "bin" / "activate").read_text()
+
+    changed = relocate_scripts(host, "/layers/python/venv")
+
+    assert {host / "pyvenv.cfg", host / "bin" / "activate"} <= set(changed)
+    for path in changed:
+        text = path.read_text()
+        assert str(host) not in text and "/layers/python/venv" in text, path
+    assert (host / "bin" / "python").is_symlink()  # not followed, not rewritten
+
+
+def test_every_whole_occurrence_is_relocated_whatever_follows_it(tmp_path: Path) -> None:
+    """Python 3.13's activate has `$(cygpath <venv>)`; fish and csh quote differently."""
+    layer = tmp_path / "venv"
+    (layer / "bin").mkdir(parents=True)
+    (layer / "bin" / "activate").write_text(f"A=$(cygpath {layer})\nB='{layer}'\nC={layer}\nD={layer}-other\n")
+    assert relocate_scripts(layer, "/layers/python/venv") == [layer / "bin" / "activate"]
+    assert (layer / "bin" / "activate").read_text() == (
+        f"A=$(cygpath /layers/python/venv)\nB='/layers/python/venv'\nC=/layers/python/venv\nD={layer}-other\n")

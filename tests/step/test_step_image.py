@@ -23,6 +23,7 @@ from builder.step import CONTRACT, render_manifests
 from tests.e2e.cli import dockless
 from tests.e2e.conftest import EXAMPLES
 from tests.infra.docker_engine import docker, run_container
+from tests.infra.pushed import differences, layers
 from tests.infra.registry import Registry
 from tests.step.tekton import RESULTS_DIR, task_step
 
@@ -119,10 +120,11 @@ def test_the_knative_buildtemplate_step_builds_as_root_with_credentials_in_build
     assert run_container(pinned, docker_config=home / ".docker") == "Hello World!\n"
 
 
-def test_a_python_app_built_in_the_builder_image_starts(builder_image: str, registry: Registry,
-                                                        tmp_path: Path) -> None:
-    """In the step container the venv is written at a host path; its console scripts (gunicorn) must still
-    name the image's /layers path, or the image would not start."""
+def test_a_python_app_built_in_the_builder_image_starts_and_matches_the_sandbox_build(
+        builder_image: str, registry: Registry, build_cache: Path, tmp_path: Path) -> None:
+    """In the step container the venv is written at a host path; its console scripts (gunicorn), activate
+    scripts and pyvenv.cfg must still name the image's /layers path: the image starts, and it is the very
+    image the bubblewrap sandbox builds from the same source (same digest)."""
     source = tmp_path / "source"
     shutil.copytree(EXAMPLES / "python-flask-pip", source)
     dockerconfig = registry.docker_config_dir(tmp_path / "dockerconfig")
@@ -134,3 +136,11 @@ def test_a_python_app_built_in_the_builder_image_starts(builder_image: str, regi
     assert done.returncode == 0, (done.stdout + done.stderr).decode()[-4000:]
     pinned = done.stdout.decode().strip().splitlines()[-1]
     assert "hello from flask" in run_container(pinned, docker_config=dockerconfig)
+
+    sandboxed = dockless("build", str(source), "--image", f"{registry.host}/step/flask:sandbox",
+                         docker_config=dockerconfig, cache_dir=build_cache)
+    assert sandboxed.code == 0, sandboxed.stderr[-4000:]
+    assert "build commands run on the host" not in sandboxed.stderr  # the other side really is the sandbox
+    digest, step_digest = sandboxed.stdout.strip().splitlines()[-1].split("@")[1], pinned.split("@")[1]
+    assert digest == step_digest, "\n".join(differences(layers(registry, "step/flask", step_digest),
+                                                        layers(registry, "step/flask", digest)))
