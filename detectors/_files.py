@@ -43,10 +43,11 @@ def first_value_line(path: Path) -> str | None:
     """The first line of `path` that is neither blank nor a `#` comment, stripped; None when absent or empty.
 
     Version files such as `.nvmrc` and `.node-version` hold one value, sometimes
-    after a comment or a blank line.
+    after a comment or a blank line, and sometimes after a UTF-8 byte order mark
+    (Windows editors write one), which is not part of the value.
     """
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = path.read_text(encoding="utf-8-sig", errors="replace")
     except (FileNotFoundError, IsADirectoryError):
         return None
     for line in text.splitlines():
