@@ -101,14 +101,19 @@ class Dynamic:
     """An ELF object's dynamic section, as the dynamic loader reads it (System V ABI, ld.so(8)).
 
     `needed` are the DT_NEEDED sonames in order; `runpath` the DT_RUNPATH
-    directories (else DT_RPATH's), `$ORIGIN` left for the caller to expand.
+    directories (else DT_RPATH's), `$ORIGIN` left for the caller to expand;
+    `inherited` is True when they are DT_RPATH's, which ld.so also searches for
+    the objects this one loads (DT_RUNPATH applies to its own needs only);
+    `soname` is DT_SONAME ("" when absent).
     """
 
     needed: tuple[str, ...]
     runpath: tuple[str, ...]
+    inherited: bool = False
+    soname: str = ""
 
 
-_DT_NEEDED, _DT_STRTAB, _DT_RPATH, _DT_RUNPATH = 1, 5, 15, 29
+_DT_NEEDED, _DT_STRTAB, _DT_SONAME, _DT_RPATH, _DT_RUNPATH = 1, 5, 14, 15, 29
 _PT_LOAD, _PT_DYNAMIC = 1, 2
 
 
@@ -160,7 +165,10 @@ def dynamic(path: Path) -> Dynamic | None:
             return data[base + offset:stop].decode("utf-8", "replace")
 
         needed = tuple(text(v) for t, v in tags if t == _DT_NEEDED)
-        paths = [text(v) for t, v in tags if t == _DT_RUNPATH] or [text(v) for t, v in tags if t == _DT_RPATH]
-        return Dynamic(needed, tuple(d for p in paths for d in p.split(":") if d))
+        runpath = [text(v) for t, v in tags if t == _DT_RUNPATH]
+        paths = runpath or [text(v) for t, v in tags if t == _DT_RPATH]  # with DT_RUNPATH, ld.so ignores DT_RPATH
+        soname = next((text(v) for t, v in tags if t == _DT_SONAME), "")
+        return Dynamic(needed, tuple(d for p in paths for d in p.split(":") if d), not runpath and bool(paths),
+                       soname)
     except (struct.error, ValueError):
         return None
