@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from builder.errors import SourceError, UsageError
 
 from ._clone import clone
-from ._local import find_repo_root, read_provenance
+from ._local import find_repo_root, git_ignored, read_provenance
 from ._monorepo import enclosing_root
 from ._project import FILENAME, ProjectDescriptor, load_project
 from ._tree import Selection, populate, select_subdir
@@ -120,12 +120,32 @@ def _from_directory(path: Path, spec: SourceSpec, dest: Path, log: LogFn) -> Wor
     project = _project(tree)
     top, app_dir = _workspace_root(root, tree, subdir, log)
     log(f"using directory {path}{f' ({subdir})' if subdir else ''}")
-    count = populate(top, dest, selection=_selection(project), move=False, skip=dest, scope=app_dir, log=log)
+    ignored = _ignored(top, project, log)
+    count = populate(top, dest, selection=_selection(project), move=False, skip=dest, scope=app_dir,
+                     ignored=ignored, log=log)
     origin = read_provenance(root, log=log)
     log(f"workspace: {count} files" + (f" (git commit {origin.commit[:12]})" if origin else ""))
     return Workspace(path=dest, url=origin.url if origin else None, commit=origin.commit if origin else None,
                      commit_time=origin.commit_time if origin else None, revision=None, subdir=subdir,
                      build_env=dict(project.env) if project else {}, project=project, app_dir=app_dir)
+
+
+def _ignored(top: Path, project: ProjectDescriptor | None, log: LogFn) -> frozenset[str]:
+    """What git ignores under `top`, left out as a clone would leave it out; none when project.toml `include`
+    says exactly what to take. Outside a work tree, a `.env` that ships is said out loud."""
+    if project is not None and project.include:
+        return frozenset()
+    ignored = git_ignored(top, log=log)
+    if ignored is None:
+        if (top / ".env").is_file():
+            log("note: .env is built into the image (no git work tree here says to ignore it); "
+                "if it holds secrets, add it to project.toml [io.buildpacks] exclude")
+        return frozenset()
+    if ignored:
+        shown = ", ".join(sorted(ignored)[:6]) + (f" and {len(ignored) - 6} more" if len(ignored) > 6 else "")
+        log(f"leaving out what git ignores, as a clone would: {shown} "
+            "(project.toml [io.buildpacks] include takes them)")
+    return ignored
 
 
 def _workspace_root(root: Path, tree: Path, subdir: str | None, log: LogFn) -> tuple[Path, str]:

@@ -1,10 +1,14 @@
-"""Provenance of a local directory that lives in a git working tree.
+"""Provenance of a local directory that lives in a git working tree, and the files git ignores there.
 
 A local source is built as it is on disk (uncommitted edits included), but
 when it sits in a git repository the commit, its time and the remote URL
 still make useful OCI labels and a reproducible `created` time. This is best
 effort: a directory git will not read (no repo, unborn HEAD, "dubious
 ownership" in a CI container) simply has no provenance.
+
+A local work tree is built as its clone would be, plus uncommitted edits: the
+untracked files git ignores (`.env`, `node_modules/`, `__pycache__/`, a stale
+`target/`) are not part of it (`git_ignored`).
 """
 
 from __future__ import annotations
@@ -78,3 +82,24 @@ def read_provenance(directory: Path, *, log: LogFn) -> LocalProvenance | None:
             return None
         root = Path(repo.working_tree_dir) if repo.working_tree_dir else directory
         return LocalProvenance(root=root, commit=commit, commit_time=when, url=url)
+
+
+def git_ignored(top: Path, *, log: LogFn) -> frozenset[str] | None:
+    """The untracked paths under `top` that git ignores (`.gitignore`, `.git/info/exclude`, core.excludesFile).
+
+    Relative to `top`, '/'-separated, a wholly ignored directory as one path without its
+    trailing '/' (`git ls-files --others --ignored --exclude-standard --directory`).
+    None when `top` is in no work tree git will read; tracked files are never listed.
+    """
+    if not _may_be_in_work_tree(top):
+        return None
+    try:
+        git = gitpython()
+        out = git.Git(str(top)).ls_files("-z", "--others", "--ignored", "--exclude-standard", "--directory")
+    except SourceError:
+        return None
+    except (git.exc.GitError, OSError) as err:
+        reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+        log(f"not reading which files git ignores in {top}: {reason}")
+        return None
+    return frozenset(p.rstrip("/") for p in out.split("\0") if p.strip("/"))

@@ -66,6 +66,9 @@ def select_subdir(root: Path, subdir: str | None, *, where: str) -> tuple[Path, 
     if not target.is_relative_to(real_root):
         raise SourceError(f"--subdir {subdir!r} is a symlink that leads outside the source tree",
                           hint="point --subdir at a real directory inside the repository")
+    if target.exists() and not target.is_dir():
+        raise SourceError(f"--subdir {subdir!r} is a file in {where}, not a directory",
+                          hint=f"give the directory that holds the app, e.g. --subdir {rel.parent.as_posix()}")
     if not target.is_dir():
         raise SourceError(f"--subdir {subdir!r} does not exist in {where}",
                           hint="check the path (it is relative to the repository root) and the revision")
@@ -73,7 +76,7 @@ def select_subdir(root: Path, subdir: str | None, *, where: str) -> tuple[Path, 
 
 
 def populate(src: Path, dest: Path, *, selection: Selection | None, move: bool,
-             skip: Path | None = None, scope: str = "", log: LogFn) -> int:
+             skip: Path | None = None, scope: str = "", ignored: frozenset[str] = frozenset(), log: LogFn) -> int:
     """Copy (or move, for a throwaway clone) `src` into the empty `dest`; return the file count.
 
     Drops VCS_NAMES at any depth, `skip` (the destination itself when it lies
@@ -82,8 +85,10 @@ def populate(src: Path, dest: Path, *, selection: Selection | None, move: bool,
     `scope` (a relative directory) limits `selection` to that directory, with
     its patterns relative to it: the app's project.toml when the workspace is
     the workspace root of a monorepo and the app one of its members.
+    `ignored` holds paths relative to `src` ('/'-separated; a directory's without
+    its trailing '/') left out whole: the untracked files git ignores.
     """
-    walker = _Walker(src.resolve(), dest, selection, move, skip.resolve() if skip else None, log, scope)
+    walker = _Walker(src.resolve(), dest, selection, move, skip.resolve() if skip else None, log, scope, ignored)
     walker.walk(walker.root, "", parent_matched=False)
     for directory, mode in reversed(walker.dir_modes):
         os.chmod(directory, mode | stat.S_IRWXU)
@@ -92,8 +97,9 @@ def populate(src: Path, dest: Path, *, selection: Selection | None, move: bool,
 
 class _Walker:
     def __init__(self, root: Path, dest: Path, selection: Selection | None, move: bool,
-                 skip: Path | None, log: LogFn, scope: str = "") -> None:
+                 skip: Path | None, log: LogFn, scope: str = "", ignored: frozenset[str] = frozenset()) -> None:
         self.root, self.dest, self.selection, self.move, self.skip, self.log = root, dest, selection, move, skip, log
+        self.ignored = ignored
         self.scope = scope.strip("/") + "/" if scope.strip("/") else ""
         self.root_prefix = str(root) + os.sep
         self.dir_modes: list[tuple[Path, int]] = []
@@ -107,7 +113,7 @@ class _Walker:
                 continue
             relpath = f"{rel}/{entry.name}" if rel else entry.name
             path = Path(entry.path)
-            if self.skip is not None and path == self.skip:
+            if (self.skip is not None and path == self.skip) or relpath in self.ignored:
                 continue
             is_dir = entry.is_dir(follow_symlinks=False)
             filtered = self.selection is not None and relpath.startswith(self.scope)

@@ -263,3 +263,54 @@ def test_local_directories_need_no_git_binary(app: Path, tmp_path: Path) -> None
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "git is not installed" in proc.stdout
+
+
+def test_a_work_tree_is_built_as_its_clone_would_be_without_what_git_ignores(local_repo: Path, tmp_path: Path) -> None:
+    """.env, node_modules/ and __pycache__/ that git ignores stay out, as they would from a clone; a tracked file
+    matching an ignore pattern and an untracked file git does not ignore are built."""
+    web = local_repo / "web"
+    (local_repo / ".gitignore").write_text(".env\nnode_modules/\n__pycache__/\n*.log\n")
+    (web / "forced.log").write_text("tracked although ignored")
+    _git(local_repo, "add", ".gitignore")
+    _git(local_repo, "add", "-f", "web/forced.log")
+    _git(local_repo, "commit", "-qm", "ignore")
+    (web / ".env").write_text("SECRET_TOKEN=dotenvsecret123\n")
+    (web / "node_modules" / "left-pad").mkdir(parents=True)
+    (web / "node_modules" / "left-pad" / "index.js").write_text("x")
+    (web / "__pycache__").mkdir()
+    (web / "__pycache__" / "app.cpython-311.pyc").write_bytes(b"\0")
+    (web / "debug.log").write_text("ignored")
+    (web / "new.js").write_text("untracked, not ignored: built")
+    logs: list[str] = []
+    ws = fetch_source(SourceSpec(str(local_repo), subdir="web"), tmp_path / "ws", log=logs.append)
+    assert _files(ws.path) == {"server.js", "forced.log", "new.js"}
+    (line,) = [line for line in logs if "git ignores" in line]
+    assert ".env" in line and "node_modules" in line and "include" in line
+    assert not any("dotenvsecret123" in line for line in logs)
+
+
+def test_project_toml_include_takes_files_git_ignores(local_repo: Path, tmp_path: Path) -> None:
+    web = local_repo / "web"
+    (local_repo / ".gitignore").write_text("dist/\n")
+    (web / "dist").mkdir()
+    (web / "dist" / "index.html").write_text("built locally")
+    (web / "project.toml").write_text('[_]\nschema-version = "0.2"\n[io.buildpacks]\ninclude = ["dist/", "*.js"]\n')
+    ws = fetch_source(SourceSpec(str(web)), tmp_path / "ws")
+    assert {"dist/index.html", "server.js"} <= _files(ws.path)
+
+
+def test_a_dot_env_outside_any_work_tree_ships_and_is_said_out_loud(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "app.py").write_text("print(1)\n")
+    (plain / ".env").write_text("A=1\n")
+    logs: list[str] = []
+    ws = fetch_source(SourceSpec(str(plain)), tmp_path / "ws", log=logs.append)
+    assert (ws.path / ".env").is_file()
+    assert any(".env is built into the image" in line and "exclude" in line for line in logs)
+
+
+def test_a_subdir_that_is_a_file_says_so(app: Path, tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match=r"'src/index.js' is a file .*, not a directory") as err:
+        fetch_source(SourceSpec(str(app), subdir="src/index.js"), tmp_path / "ws")
+    assert err.value.exit_code == 3 and "--subdir src" in err.value.hint
