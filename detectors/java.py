@@ -103,9 +103,10 @@ def _java_version(root: Path, env: Mapping[str, str], pom: Mapping[str, str], ma
 
 
 def _system_properties(root: Path) -> dict[str, str]:
-    """Heroku's system.properties: `key=value` lines (`#` comments)."""
+    """Heroku's system.properties: `key=value` lines (`#` comments); a UTF-8 BOM (Windows editors) is not part of the
+    first key, as with .python-version and .ruby-version."""
     try:
-        text = (root / "system.properties").read_text(encoding="utf-8", errors="replace")
+        text = (root / "system.properties").read_text(encoding="utf-8-sig", errors="replace")
     except (FileNotFoundError, IsADirectoryError):
         return {}
     found = {}

@@ -17,7 +17,7 @@ from ._fetch import SourceSpec, Workspace, fetch_source
 from ._monorepo import Declaration, EnclosingRoot, declaration, dependency_names, member_dirs, package_name
 from ._project import ProjectDescriptor, load_project, parse_project
 from ._tree import NEVER_SHIP, VCS_NAMES
-from ._url import GitUrl, LocalDir, classify_source, redact_text, redact_url
+from ._url import GitUrl, LocalDir, classify_source, redact_text, redact_url, url_secrets
 
 __all__ = [
     "Declaration",
@@ -39,4 +39,5 @@ __all__ = [
     "parse_project",
     "redact_text",
     "redact_url",
+    "url_secrets",
 ]

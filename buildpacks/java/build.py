@@ -6,6 +6,10 @@ these mounts (host directories from the layer cache or the build's scratch):
     /layers/java/m2        Maven's local repository and the wrapper's Mavens   writable, cached by the poms
     /layers/java/home      HOME for this build                                 writable
     /layers/java/settings  a settings.xml made from BP_MAVEN_MIRROR_URL        read-only
+                           (credentials only as ${env.…} references; the build's scratch, not an image layer)
+
+The source's target/ directories are removed before Maven runs (a stale jar is
+never shipped); Maven's failure output is scrubbed of the mirror's credentials.
 
 The JDK (and Debian's maven, when there is no mvnw) are build packages, in the
 build root from the first Maven command on; the JRE is a launch package, a
@@ -32,11 +36,12 @@ from builder.errors import BuildError
 from builder.image.media import Platform
 from builder.lifecycle.contract import WORKSPACE, BuildContext, BuildResult, BuiltLayer, Component, Mount
 from builder.lifecycle.env import prepend_path
+from builder.source import redact_text
 from detectors.java import parse_manifest, read_jar_manifest
 
 from . import jar, maven, truststore
 from .jdk import Jdk, debian_arch, resolve
-from .processes import check_jars, processes
+from .processes import check_jars, processes, run_built_jar
 
 BUILDPACK = "java"
 CACERTS = f"{maven.HOME}/cacerts/cacerts"
@@ -74,10 +79,16 @@ class JavaBuildpack:
         ctx.packages.add([jdk.jre_package], build=False, launch=True)
         app = ctx.workspace / ctx.app_dir
         repository: Path | None = None
+        built_jar = ""  # the jar this build made or took, relative to the app (a Procfile's `-jar` may name it)
         scratch = ctx.layers_dir / BUILDPACK / "app"
         if tool in ("maven", "mvnw"):
             ctx.packages.add([jdk.jdk_package] + ([] if tool == "mvnw" else ["maven"]), build=True, launch=False)
+            cleared = jar.clear_targets(app)
+            if cleared:
+                ctx.log(f"removed {', '.join(cleared)} from the source: Maven's output is rebuilt, "
+                        "never taken from the source (as 'mvn clean' would)")
             built, repository = self._maven(ctx, app, jdk, tool)
+            built_jar = built.path.relative_to(app).as_posix()
             ctx.log(f"application jar: {built.path.relative_to(app)}"
                     + (" (Spring Boot)" if built.spring_boot else f" (Main-Class {built.main_class})"))
             jar.unpack(built.path, scratch)
@@ -85,21 +96,22 @@ class JavaBuildpack:
             main_class, boot = built.main_class, built.spring_boot
         elif tool == "jar":
             found = jar.describe(app / meta["jar"], read_jar_manifest(app / meta["jar"]))
+            built_jar = meta["jar"]
             jar.unpack(found.path, scratch)
             _copy_libs(app, scratch)  # the jar's Class-Path dependencies, committed in lib/ beside it
             main_class, boot = found.main_class, found.spring_boot
         else:  # exploded: the workspace already is the unpacked jar
             manifest = parse_manifest((app / "META-INF/MANIFEST.MF").read_bytes())
             main_class, boot = manifest.get("Main-Class", ""), jar.is_spring_boot(manifest)
-        procfile = read_procfile(app)
+        root = f"{WORKSPACE}/{ctx.app_dir}".rstrip("/")  # --subdir: the app is a member of a larger repository
+        procfile = run_built_jar(read_procfile(app), built_jar, main_class=main_class, spring_boot=boot, root=root)
         if tool != "exploded":
             _replace_contents(app, scratch)
-        root = f"{WORKSPACE}/{ctx.app_dir}".rstrip("/")  # --subdir: the app is a member of a larger repository
         launch = processes(procfile, java=jdk.java, main_class=main_class, spring_boot=boot, root=root)
         if not launch:
             raise BuildError("the app has no Main-Class and no Procfile web: dockless does not know how to start it",
                              "set Main-Class in the jar's manifest, or add a Procfile with 'web: java …'")
-        check_jars(launch, app, root)
+        check_jars(launch, app, root, built_jar)
         components = [Component("openjdk-jre", str(jdk.major), f"pkg:deb/debian/{jdk.jre_package}", "packages",
                                  "application"), *jar.jar_components(app, repository)]
         launch_env = {"JAVA_HOME": jdk.home, "JAVA_TOOL_OPTIONS.default": MEMORY_FLAGS, "PORT.default": "8080",
@@ -132,8 +144,9 @@ class JavaBuildpack:
         home.mkdir(parents=True, exist_ok=True)
         settings = ctx.layers_dir / BUILDPACK / "settings"
         settings.mkdir(parents=True, exist_ok=True)
-        if ctx.env.get("BP_MAVEN_MIRROR_URL", "").strip():
-            (settings / "settings.xml").write_text(maven.mirror_settings(ctx.env["BP_MAVEN_MIRROR_URL"]))
+        mirror = maven.mirror(ctx.env.get("BP_MAVEN_MIRROR_URL", ""))
+        if mirror.url:
+            (settings / "settings.xml").write_text(maven.mirror_settings(mirror))  # ${env.…}, never the secret
         cwd = f"/workspace/{ctx.app_dir}".rstrip("/")
         what = " ".join(["./mvnw" if tool == "mvnw" else "mvn",  # "mvn -B -DskipTests package"
                          *(a for a in argv[1:-1] if not a.startswith("-Dmaven.compiler."))])
@@ -142,7 +155,11 @@ class JavaBuildpack:
             mounts = [Mount(m2, maven.M2, writable=True), Mount(home, maven.BUILD_HOME, writable=True),
                       Mount(settings, f"{maven.HOME}/settings", writable=False)]
             ctx.log(f"running {' '.join(argv)}")
-            ctx.executor.run(argv, what=what, cwd=cwd, env=env, mounts=mounts)
+            try:
+                ctx.executor.run(argv, what=what, cwd=cwd, env=env, mounts=mounts)
+            except BuildError as exc:  # Maven's last lines: a URL it printed must not carry the mirror's secret
+                raise BuildError(redact_text(exc.message, mirror.secrets),
+                                 redact_text(exc.hint, mirror.secrets)) from None
 
         key = {"poms": maven.poms_digest(app), "jdk": str(jdk.major), "tool": tool}
         m2, reused = cached_layer(ctx.cache, BUILDPACK, "m2", key, fill=run)

@@ -15,6 +15,7 @@ bytes, as Jib's reproducible layers do.
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import zipfile
 from dataclasses import dataclass
@@ -76,6 +77,20 @@ def target_dirs(app: Path, depth: int = 4) -> list[Path]:
             found.append(here / "target")
         dirnames[:] = sorted(d for d in dirnames if d not in ("target", "node_modules", "src") and not d.startswith("."))
     return sorted(found, key=lambda p: (len(p.relative_to(app).parts), p))
+
+
+def clear_targets(app: Path) -> list[str]:
+    """Remove every target/ of the source (root and modules, see `target_dirs`) before Maven runs; their paths
+    relative to `app` (`target/`, `web/target/`).
+
+    target/ is Maven's output, never an input: a jar left there by an earlier
+    local `mvn package` at another version (shop-1.0.0.jar beside the new
+    shop-2.0.0.jar) would be a candidate too, and could ship instead of the jar
+    just built. Heroku's Java buildpack runs `mvn clean …` for the same reason."""
+    targets = target_dirs(app)
+    for target in targets:
+        shutil.rmtree(target)
+    return [f"{target.relative_to(app).as_posix()}/" for target in targets]
 
 
 def choose_app_jar(app: Path, pattern: str = "") -> AppJar:

@@ -8,7 +8,9 @@ The headless variants pull in no X11 or fonts.
 The majors of the default suite (Debian trixie) are listed here, so the common
 case needs no package index; an exact major that only another suite has
 (OpenJDK 17: bookworm) moves the build there (`Packages.offered`/`use_suite`);
-a request no suite has is one line naming what is offered (exit 5).
+a request no suite has is one line naming every major each suite offers
+(exit 5): `Java 11 … it offers Java 17 (bookworm), 21 (trixie), 25 (trixie)`,
+and 8 (gone from Debian) names the closest majors above it.
 An exact request (BP_JVM_VERSION, system.properties) must be offered as it is;
 a minimum (the pom's compiler level, a jar's Build-Jdk-Spec) gets the oldest
 offered major at least that, so `--release 17` code builds with javac 21.
@@ -21,6 +23,7 @@ directory, /usr/lib/jvm/java-NN-openjdk-<arch>.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from builder.errors import BuildError
@@ -29,6 +32,8 @@ from builder.lifecycle.contract import Packages
 OFFERED = (21, 25)   # Debian trixie's openjdk-NN packages
 LTS = (21, 25)
 SUITE = "Debian trixie"
+GONE_FROM_DEBIAN = 11          # no Debian suite still served packages an older OpenJDK
+SCANNED = tuple(range(8, 31))   # the majors looked up in every suite when a request fits none (error message only)
 _VERSION = re.compile(r"^(?:1\.(\d+)|(\d+))(?:[.+_-].*)?$")
 
 
@@ -84,11 +89,43 @@ def resolve(requested: str, source: str, *, exact: bool, arch: str, packages: Pa
         suite = next(iter(elsewhere))
         packages.use_suite(suite)  # the build log says so: "Java 17 (…) from Debian bookworm"
         return Jdk(major, arch)
+    if packages is None:
+        kind = "" if exact else " or newer"
+        raise BuildError(f"Java {requested}{kind} (from {source}) is not offered by {SUITE}: it offers Java {offered}",
+                         f"ask for one of {offered} (BP_JVM_VERSION, system.properties java.runtime.version, "
+                         "or the pom's maven.compiler.release)")
+    raise _not_offered(requested, major, source, exact, stack_offers(packages))
+
+
+def stack_offers(packages: Packages) -> dict[int, list[str]]:
+    """major -> the stack's Debian suites that package its JDK (`openjdk-NN-jdk-headless`), for every major in
+    SCANNED; the default suite's OFFERED are always in it (so a suite whose index cannot be read now still shows)."""
+    found: dict[int, list[str]] = {m: [SUITE.removeprefix("Debian ")] for m in OFFERED}
+    for major in SCANNED:
+        for suite in packages.offered(f"openjdk-{major}-jdk-headless"):
+            if suite not in found.setdefault(major, []):
+                found[major].append(suite)
+    return {m: found[m] for m in sorted(found) if found[m]}
+
+
+def _not_offered(requested: str, major: int, source: str, exact: bool, offers: Mapping[int, list[str]]) -> BuildError:
+    """The one-line error for a Java no suite of the stack has, naming every major each suite offers.
+
+    OpenJDK 8, 9 and 10 are in no Debian suite still served (buster moved to
+    11), so for them the message says that, not just "not in this stack"; the
+    hint names the closest majors the stack offers at or above the request."""
+    listing = ", ".join(f"{m} ({', '.join(suites)})" for m, suites in offers.items())
+    newer = [m for m in offers if m >= major][:2] or list(offers)[-2:]
     kind = "" if exact else " or newer"
-    raise BuildError(f"Java {requested}{kind} (from {source}) is not offered by {SUITE}: it offers Java {offered}"
-                     + (", and no other Debian suite of the stack has it" if packages is not None else ""),
-                     f"ask for one of {offered} (BP_JVM_VERSION, system.properties java.runtime.version, "
-                     "or the pom's maven.compiler.release)")
+    if major < GONE_FROM_DEBIAN:
+        return BuildError(f"Java {requested} (from {source}) is not in Debian any more, so the stack cannot give it: "
+                          f"it offers Java {listing}",
+                          f"ask for {' or '.join(map(str, newer))}, the closest the stack offers "
+                          f"(e.g. java.runtime.version={newer[0]}): code built for Java {major} runs on them")
+    return BuildError(f"Java {requested}{kind} (from {source}) is offered by no Debian suite of the stack: "
+                      f"it offers Java {listing}",
+                      f"ask for {' or '.join(map(str, newer))}, the closest the stack offers (BP_JVM_VERSION, "
+                      "system.properties java.runtime.version, or the pom's maven.compiler.release)")
 
 
 def debian_arch(oci_arch: str) -> str:

@@ -8,7 +8,9 @@
                 + `-Dmaven.repo.local=/layers/java/m2/repository` always
     settings    BP_MAVEN_SETTINGS_PATH (Paketo's variable; relative to the app) > the app's
                 settings.xml > BP_MAVEN_MIRROR_URL (a settings.xml with one mirror of `*`,
-                written outside the workspace) > none
+                written outside the workspace; user info in the URL becomes a `<server>`
+                reading ${env.DOCKLESS_MAVEN_MIRROR_USERNAME/PASSWORD}, see `mirror_settings`)
+                > none
     env         JAVA_HOME of the chosen JDK, its bin/ first on PATH, MAVEN_USER_HOME (the
                 wrapper's downloaded Mavens) in the cache layer too
 
@@ -26,10 +28,13 @@ from __future__ import annotations
 import hashlib
 import shlex
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
 from xml.sax.saxutils import escape
 
 from builder.errors import BuildError, UsageError
+from builder.source import url_secrets
 from detectors.java import read_pom_properties
 from builder.lifecycle.contract import LAYERS, WORKSPACE
 
@@ -41,6 +46,9 @@ REPOSITORY = f"{M2}/repository"
 BUILD_HOME = f"{HOME}/home"
 MIRROR_SETTINGS = f"{HOME}/settings/settings.xml"
 DEBIAN_MVN = "/usr/share/maven/bin/mvn"  # /usr/bin/mvn is an update-alternatives link extended roots lack
+MIRROR_ID = "dockless-mirror"
+MIRROR_USER_VAR = "DOCKLESS_MAVEN_MIRROR_USERNAME"
+MIRROR_PASSWORD_VAR = "DOCKLESS_MAVEN_MIRROR_PASSWORD"
 DEFAULT_ARGS = ("-B", "-DskipTests", "package")
 
 
@@ -112,17 +120,70 @@ def _settings(workspace: Path, env: Mapping[str, str]) -> str | None:
     return None
 
 
-def mirror_settings(url: str) -> str:
-    """A settings.xml that sends every repository request to `url` (Maven's `<mirrorOf>*</mirrorOf>`)."""
-    return ("<settings xmlns=\"http://maven.apache.org/SETTINGS/1.0.0\">\n  <mirrors>\n    <mirror>\n"
-            "      <id>dockless-mirror</id>\n      <mirrorOf>*</mirrorOf>\n"
-            f"      <url>{escape(url.strip())}</url>\n    </mirror>\n  </mirrors>\n</settings>\n")
+@dataclass(frozen=True)
+class Mirror:
+    """BP_MAVEN_MIRROR_URL split: the URL Maven sees (no user info) and the credentials it carried (percent-decoded)."""
+
+    url: str
+    username: str = ""
+    password: str = ""
+    raw: str = ""
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The variables settings.xml's `<server>` reads the credentials from (`${env.NAME}`): build env only."""
+        if not (self.username or self.password):
+            return {}
+        return {MIRROR_USER_VAR: self.username, MIRROR_PASSWORD_VAR: self.password}
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The literal secrets to scrub from any text Maven prints (raw and percent-decoded, longest first)."""
+        return url_secrets(self.raw)
+
+
+def mirror(url: str) -> Mirror:
+    """Split BP_MAVEN_MIRROR_URL (`https://user:token@host/maven2`) into the URL without user info and the
+    credentials; a URL without user info is kept as it is."""
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        raise BuildError("BP_MAVEN_MIRROR_URL is not a URL", "give the mirror's URL, e.g. "
+                         "https://repo.example.com/maven2 (credentials as https://user:token@host/…)") from None
+    if "@" not in parts.netloc:
+        return Mirror(text, raw=text)
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    return Mirror(urlunsplit(parts._replace(netloc=host)), unquote(user), unquote(password), raw=text)
+
+
+def mirror_settings(found: Mirror) -> str:
+    """A settings.xml that sends every repository request to the mirror (Maven's `<mirrorOf>*</mirrorOf>`).
+
+    Credentials become a `<server>` whose id is the mirror's (Maven's documented
+    way to authenticate to a mirror) and whose username and password are
+    `${env.…}` references that Maven interpolates when it reads the file: the
+    file itself holds no secret, and the URL Maven prints in "Downloading from"
+    lines has no user info (Paketo asks for a settings.xml binding the same way).
+    """
+    server = ""
+    if found.env:
+        server = (f"  <servers>\n    <server>\n      <id>{MIRROR_ID}</id>\n"
+                  f"      <username>${{env.{MIRROR_USER_VAR}}}</username>\n"
+                  f"      <password>${{env.{MIRROR_PASSWORD_VAR}}}</password>\n    </server>\n  </servers>\n")
+    return ("<settings xmlns=\"http://maven.apache.org/SETTINGS/1.0.0\">\n" + server + "  <mirrors>\n    <mirror>\n"
+            f"      <id>{MIRROR_ID}</id>\n      <mirrorOf>*</mirrorOf>\n"
+            f"      <url>{escape(found.url)}</url>\n    </mirror>\n  </mirrors>\n</settings>\n")
 
 
 def maven_env(env: Mapping[str, str], jdk: Jdk) -> dict[str, str]:
-    """The build env for Maven: the user's (minus JAVA_TOOL_OPTIONS, moved into MAVEN_OPTS) and the JDK."""
-    out = {k: v for k, v in env.items() if k != "JAVA_TOOL_OPTIONS"}
+    """The build env for Maven: the user's (minus JAVA_TOOL_OPTIONS, moved into MAVEN_OPTS, and BP_MAVEN_MIRROR_URL,
+    whose credentials reach Maven only through `Mirror.env`), the mirror's credentials, and the JDK."""
+    out = {k: v for k, v in env.items() if k not in ("JAVA_TOOL_OPTIONS", "BP_MAVEN_MIRROR_URL")}
     if env.get("JAVA_TOOL_OPTIONS", "").strip():
         out["MAVEN_OPTS"] = f"{env.get('MAVEN_OPTS', '')} {env['JAVA_TOOL_OPTIONS']}".strip()
+    if env.get("BP_MAVEN_MIRROR_URL", "").strip():
+        out.update(mirror(env["BP_MAVEN_MIRROR_URL"]).env)
     out.update({"JAVA_HOME": jdk.home, "PATH": f"{jdk.home}/bin", "MAVEN_USER_HOME": M2, "HOME": BUILD_HOME})
     return out

@@ -193,8 +193,8 @@ MISSING_DEP = (EXAMPLES / "java-plain/pom.xml").read_text().replace("<build>", "
 
 @pytest.mark.parametrize(("files", "env", "code", "words"), [
     ({"pom.xml": BROKEN_POM}, (), 2, ("pom.xml is not well-formed XML: line 7 column 27: mismatched tag",)),
-    ({}, ("BP_JVM_VERSION=11",), 5, ("Java 11 (from BP_JVM_VERSION) is not offered by Debian trixie: it offers Java "
-                                     "21, 25, and no other Debian suite of the stack has it",)),
+    ({}, ("BP_JVM_VERSION=11",), 5, ("Java 11 (from BP_JVM_VERSION) is offered by no Debian suite of the stack: it "
+                                     "offers Java 17 (bookworm), 21 (trixie), 25 (trixie)",)),
     ({"pom.xml": MISSING_DEP}, (), 5, ("mvn -B -DskipTests package failed", "does-not-exist")),
     ({"src/main/java/example/Main.java": "package example; class Main { void f() { int x = ; } }"}, (), 5,
      ("mvn -B -DskipTests package failed", "ERROR")),

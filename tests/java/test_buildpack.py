@@ -6,6 +6,8 @@ import hashlib
 import os
 import subprocess
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,7 @@ from builder.lifecycle.packages import PackageRequests
 from buildpacks.java import jar, maven, truststore
 from buildpacks.java.build import _siblings
 from buildpacks.java.jdk import Jdk, parse_major, resolve
-from buildpacks.java.processes import check_jars, processes
+from buildpacks.java.processes import check_jars, processes, run_built_jar
 
 BOOT = "Manifest-Version: 1.0\nMain-Class: org.springframework.boot.loader.launch.JarLauncher\n" \
        "Start-Class: example.Application\nSpring-Boot-Classes: BOOT-INF/classes/\n\n"
@@ -130,7 +132,8 @@ def test_maven_command_defaults_settings_and_override(tmp_path: Path) -> None:
     (tmp_path / "settings.xml").unlink()
     argv = maven.command(tmp_path, {"BP_MAVEN_MIRROR_URL": "https://mirror.example/maven2"}, "maven")
     assert argv[1:3] == ["--settings", maven.MIRROR_SETTINGS]
-    assert "<url>https://mirror.example/maven2</url>" in maven.mirror_settings("https://mirror.example/maven2")
+    plain = maven.mirror_settings(maven.mirror("https://mirror.example/maven2"))
+    assert "<url>https://mirror.example/maven2</url>" in plain and "<servers>" not in plain
     with pytest.raises(BuildError, match="BP_MAVEN_SETTINGS_PATH names nope.xml"):
         maven.command(tmp_path, {"BP_MAVEN_SETTINGS_PATH": "nope.xml"}, "maven")
 
@@ -192,7 +195,7 @@ def test_an_exact_major_only_another_suite_has_moves_the_build_there() -> None:
                                lambda name, suites: {s: v for s, v in offers.get(name, {}).items() if s in suites})
     assert resolve("17", "BP_JVM_VERSION", exact=True, arch="amd64", packages=packages) == Jdk(17, "amd64")
     assert packages.suite == "bookworm"
-    with pytest.raises(BuildError, match="Java 11 .* and no other Debian suite of the stack has it"):
+    with pytest.raises(BuildError, match=r"Java 11 \(from BP_JVM_VERSION\) is offered by no Debian suite of the stack"):
         resolve("11", "BP_JVM_VERSION", exact=True, arch="amd64",
                 packages=PackageRequests("trixie", ("trixie", "bookworm"), lambda name, suites: {}))
 
@@ -244,3 +247,120 @@ def test_a_procfile_jar_that_does_not_ship_fails_the_build(tmp_path: Path) -> No
                      main_class="", spring_boot=False)
     with pytest.raises(BuildError, match=r"process 'web' cannot start: its jar target/app-1.0.jar is not in the image"):
         check_jars(gone, tmp_path)
+
+
+STACK_OFFERS = {"openjdk-17-jdk-headless": {"bookworm": "17.0.16+8-1~deb12u1"},
+                "openjdk-21-jdk-headless": {"trixie": "21.0.8+9-1"}, "openjdk-25-jdk-headless": {"trixie": "25+36-1"}}
+
+
+def stack_packages() -> PackageRequests:
+    return PackageRequests("trixie", ("trixie", "bookworm"),
+                           lambda name, suites: {s: v for s, v in STACK_OFFERS.get(name, {}).items() if s in suites})
+
+
+def test_a_java_no_suite_has_names_every_major_of_every_suite_and_8_is_said_to_be_gone_from_debian() -> None:
+    with pytest.raises(BuildError) as info:
+        resolve("1.8", "system.properties java.runtime.version", exact=True, arch="amd64", packages=stack_packages())
+    assert info.value.message == ("Java 1.8 (from system.properties java.runtime.version) is not in Debian any more, "
+                                  "so the stack cannot give it: it offers Java 17 (bookworm), 21 (trixie), 25 (trixie)")
+    assert info.value.hint.startswith("ask for 17 or 21, the closest the stack offers (e.g. java.runtime.version=17)")
+    with pytest.raises(BuildError) as info:
+        resolve("11", "BP_JVM_VERSION", exact=True, arch="amd64", packages=stack_packages())
+    assert info.value.message == ("Java 11 (from BP_JVM_VERSION) is offered by no Debian suite of the stack: "
+                                  "it offers Java 17 (bookworm), 21 (trixie), 25 (trixie)")
+    assert "\n" not in info.value.message and info.value.exit_code == 5
+    with pytest.raises(BuildError, match=r"Java 26 or newer .* it offers Java 17 \(bookworm\), 21 \(trixie\), 25"):
+        resolve("26", "pom.xml maven.compiler.release", exact=False, arch="amd64", packages=stack_packages())
+
+
+def test_mirror_credentials_reach_maven_only_through_the_environment_and_are_scrubbed_from_its_output() -> None:
+    url = "https://mvn%40user:S3cr%2Ft@mirror.example:8443/maven2"
+    found = maven.mirror(url)
+    assert (found.url, found.username, found.password) == ("https://mirror.example:8443/maven2", "mvn@user", "S3cr/t")
+    settings = maven.mirror_settings(found)
+    assert "S3cr" not in settings and "mvn" not in settings.replace("maven", "")
+    assert "<url>https://mirror.example:8443/maven2</url>" in settings
+    assert ("<server>\n      <id>dockless-mirror</id>\n      <username>${env.DOCKLESS_MAVEN_MIRROR_USERNAME}</username>\n"
+            "      <password>${env.DOCKLESS_MAVEN_MIRROR_PASSWORD}</password>") in settings
+    assert settings.count("<id>dockless-mirror</id>") == 2   # the server's id is the mirror's: Maven pairs them
+    env = maven.maven_env({"BP_MAVEN_MIRROR_URL": url, "X": "1"}, Jdk(21, "amd64"))
+    assert "BP_MAVEN_MIRROR_URL" not in env and env["X"] == "1"
+    assert (env["DOCKLESS_MAVEN_MIRROR_USERNAME"], env["DOCKLESS_MAVEN_MIRROR_PASSWORD"]) == ("mvn@user", "S3cr/t")
+    assert "DOCKLESS_MAVEN_MIRROR_PASSWORD" not in maven.maven_env({"BP_MAVEN_MIRROR_URL": "https://m.example/"},
+                                                                   Jdk(21, "amd64"))
+    assert "S3cr%2Ft" in found.secrets and "S3cr/t" in found.secrets
+
+
+def test_the_build_scrubs_mirror_credentials_from_a_maven_failure(tmp_path: Path) -> None:
+    """A Maven that prints the URL with its user info (as Maven did before the <server>): the error shows neither."""
+    from buildpacks.java.build import JavaBuildpack
+
+    class Failing:
+        def run(self, argv: object, *, what: str, **_: object) -> object:
+            raise BuildError(f"{what} failed (exit 1)", "the last lines of its output:\n[INFO] Downloading from "
+                             "dockless-mirror: https://mvnuser:MvnS3cret@repo.example/maven2/x.pom")
+
+    @dataclass
+    class Ctx:
+        layers_dir: Path
+        app_dir: str = ""
+        env: dict[str, str] = field(default_factory=lambda: {"BP_MAVEN_MIRROR_URL":
+                                                             "https://mvnuser:MvnS3cret@repo.example/maven2"})
+        executor: Failing = field(default_factory=Failing)
+        cache: object = None
+
+        def log(self, text: str) -> None:
+            pass
+
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "pom.xml").write_text('<project xmlns="http://maven.apache.org/POM/4.0.0"/>')
+    ctx = Ctx(tmp_path / "layers")
+
+    def cached(cache: object, bp: str, name: str, key: object, fill: Callable[[Path], None]) -> tuple[Path, bool]:
+        fill(tmp_path / "m2")
+        return tmp_path / "m2", False
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("buildpacks.java.build.cached_layer", cached)
+        with pytest.raises(BuildError) as info:
+            JavaBuildpack()._maven(ctx, app, Jdk(21, "amd64"), "maven")  # type: ignore[arg-type]
+    assert "MvnS3cret" not in info.value.message + info.value.hint
+    assert "https://***@repo.example/maven2/x.pom" in info.value.hint or \
+        "https://mvnuser:***@repo.example/maven2/x.pom" in info.value.hint
+    written = (tmp_path / "layers/java/settings/settings.xml").read_text()
+    assert "MvnS3cret" not in written and "<url>https://repo.example/maven2</url>" in written
+
+
+def test_a_stale_jar_in_the_source_target_is_removed_before_maven_runs(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    module_jar(app, "", "shop-1.0.0.jar")
+    module_jar(app, "web", "web-0.9.jar")
+    (app / "src/main/java").mkdir(parents=True)
+    assert jar.clear_targets(app) == ["target/", "web/target/"]
+    assert not (app / "target").exists() and not (app / "web/target").exists() and (app / "src/main/java").is_dir()
+    assert jar.clear_targets(app) == []
+
+
+def test_a_heroku_procfile_java_jar_line_runs_the_jar_the_build_made(tmp_path: Path) -> None:
+    java = Jdk(21, "amd64").java
+    lines = {"web": "java $JAVA_OPTS -Dserver.port=$PORT -jar target/shop-2.0.0.jar --verbose",
+             "worker": "java -jar ./target/*.jar worker", "old": "java -jar target/shop-1.0.0.jar"}
+    mapped = run_built_jar(lines, "target/shop-2.0.0.jar", main_class="demo.Main", spring_boot=False)
+    assert mapped["web"] == "java $JAVA_OPTS -Dserver.port=$PORT -cp '/workspace:/workspace/lib/*' demo.Main --verbose"
+    assert mapped["worker"] == "java -cp '/workspace:/workspace/lib/*' demo.Main worker"
+    assert mapped["old"] == lines["old"]
+    [web, *_] = processes({"web": mapped["web"]}, java=java, main_class="demo.Main", spring_boot=False)
+    assert web.command[:2] == (SHELL, "-c") and web.command[2].startswith("exec java $JAVA_OPTS")  # PATH has the JRE
+    check_jars([web], tmp_path, built="target/shop-2.0.0.jar")
+    boot = run_built_jar({"web": "java -jar /app/target/app.jar"}, "target/app.jar",
+                         main_class="org.springframework.boot.loader.launch.JarLauncher", spring_boot=True)
+    assert boot["web"] == "java -cp /workspace org.springframework.boot.loader.launch.JarLauncher"
+    assert run_built_jar({"web": "java -jar server.jar"}, "server.jar", main_class="example.Main", spring_boot=False,
+                         root="/workspace/svc")["web"] == "java -cp '/workspace/svc:/workspace/svc/lib/*' example.Main"
+    stale = processes({"web": mapped["old"]}, java=java, main_class="demo.Main", spring_boot=False)
+    with pytest.raises(BuildError) as info:
+        check_jars(stale, tmp_path, built="target/shop-2.0.0.jar")
+    assert info.value.message == ("process 'web' cannot start: its jar target/shop-1.0.0.jar is not the jar this build "
+                                  "made (target/shop-2.0.0.jar), and only that one ships (unpacked)")
+    assert "java -jar target/shop-2.0.0.jar" in info.value.hint

@@ -117,3 +117,12 @@ def test_a_jar_made_by_the_jdk_tool_is_read(tmp_path: Path) -> None:
                     "-C", str(tmp_path / "classes"), "."], check=True)
     found = JavaDetector().detect(app, {})
     assert found.metadata("jdk")["build_tool"] == "jar" and name in found.reasons[0]
+
+
+def test_system_properties_with_a_utf8_bom_is_read(tmp_path: Path) -> None:
+    """Windows editors write a BOM; it must not become part of the first key (the pom's 21 would win silently)."""
+    write(tmp_path, {"pom.xml": POM.format(props="<maven.compiler.release>21</maven.compiler.release>")})
+    (tmp_path / "system.properties").write_bytes(b"\xef\xbb\xbfjava.runtime.version=17\r\n")
+    meta = JavaDetector().detect(tmp_path, {}).metadata("jdk")
+    assert (meta["java_version"], meta["java_version_source"], meta["java_version_exact"]) == \
+        ("17", "system.properties java.runtime.version", "true")

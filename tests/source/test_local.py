@@ -240,7 +240,8 @@ def test_public_api() -> None:
     assert sorted(source.__all__) == sorted([
         "NEVER_SHIP", "VCS_NAMES", "GitUrl", "LocalDir", "ProjectDescriptor", "SourceSpec", "Workspace",
         "classify_source", "fetch_source", "load_project", "parse_project", "redact_text", "redact_url",
-        "Declaration", "EnclosingRoot", "declaration", "dependency_names", "member_dirs", "package_name"])
+        "Declaration", "EnclosingRoot", "declaration", "dependency_names", "member_dirs", "package_name",
+        "url_secrets"])
     for name in source.__all__:
         assert getattr(source, name).__doc__ or name.isupper(), name
 
