@@ -10,18 +10,29 @@ app that builds there builds here unchanged:
                     ([tool.black], [tool.ruff]) is not an app.
     Python version  .python-version > runtime.txt (deprecated, Heroku's) > pyproject requires-python
                     (or Poetry's tool.poetry.dependencies python)
-                    > Pipfile [requires] python_version > BP_CPYTHON_VERSION (Paketo's) > the stack's
+                    > Pipfile [requires] python_version > BP_CPYTHON_VERSION (Paketo's) > the stack's.
+                    .python-version may say `python-3.13` (runtime.txt's spelling) or `cpython@3.13` (uv's)
+                    for 3.13, and `system` (pyenv's default) for no version: the next source decides
     installer       uv.lock (uv) > poetry.lock (poetry) > Pipfile.lock (pipenv) > requirements.txt (pip)
                     > a pyproject/setup.py project (pip install .) > none
-    start command   Procfile web > gunicorn (WSGI: Django <project>/wsgi.py, app:app in app.py/main.py)
-                    > uvicorn (ASGI: main:app / app:app, Django asgi.py) when the server is a dependency
-                    > python main.py / app.py > the one [project.scripts] entry
+    start command   Procfile web > Django <project>/wsgi.py (gunicorn) / asgi.py (uvicorn) > the app object
+                    in wsgi.py, asgi.py, app.py, main.py, application.py, api.py, app/main.py, app/app.py,
+                    app/api.py, whatever its name (gunicorn for WSGI, uvicorn for ASGI, when a dependency)
+                    > python main.py / app.py (not when it defines an app it never runs)
+                    > the one [project.scripts] entry; `_pystart` has the rules and where they come from
+
+requirements.txt is read as pip reads it: UTF-8, or UTF-16/UTF-32 by its byte
+order mark, with the files it includes (`-r`). An include, constraint or path
+requirement that leads outside the directory being built (`-r ../../base.txt`
+in a `--subdir`) is SourceError (exit 3) at detect: it cannot build alone.
 
 It provides `python` and requires it with these metadata (all strings):
 
     python / python_source    the version request as written (">=3.11", "3.13") and where it came from
     installer                 uv | poetry | pipenv | pip | project | none
     start / start_command     where the start command came from and its text ("" when none)
+    start_problem / start_hint  when there is none: why, in one clause, and what to add (the build stops
+                              on them before installing anything)
     django                    the Django project package ("mysite") when manage.py and mysite/settings.py exist
 
 A malformed pyproject.toml, Pipfile, uv.lock or poetry.lock is a failed
@@ -30,6 +41,7 @@ detection with `malformed` set (exit 2): UsageError naming the line and column.
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 import tomllib
@@ -38,30 +50,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from builder.errors import UsageError
+from builder.errors import SourceError, UsageError
 from builder.lifecycle.contract import Detection, Require
 
 from ._files import first_value_line, read_procfile
+from ._pystart import choose_start
 
 INSTALLER_FILES = (("uv.lock", "uv"), ("poetry.lock", "poetry"), ("Pipfile.lock", "pipenv"),
                    ("requirements.txt", "pip"))
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
-_WSGI_APP = re.compile(r"^app\s*=", re.MULTILINE)
-_FACTORY = re.compile(r"^def\s+(create_app|make_app)\s*\(\s*\)", re.MULTILINE)
-_RUNS = re.compile(r"""__name__\s*==\s*['"]__main__['"]|^while\s|^(?!def\s|class\s|async\s+def\s|import\s|from\s|@)"""
-                   r"""(?=[^\s#]).*?\b(?:run|serve|serve_forever|start|run_forever|run_until_complete|loop_forever|main)"""
-                   r"""\s*\(""", re.MULTILINE)
-"""What makes a module that defines an `app` serve when run as `python X.py`: a __main__ block, or a
-top-level loop or server call. A module that defines one and does neither would exit at once."""
 _REQUIREMENT_FILE = re.compile(r"^\s*(?:-r|--requirement)(?:\s+|=)(\S+)")
 _INCLUDED_FILE = re.compile(r"^\s*(?:-r|--requirement|-c|--constraint)(?:\s+|=)(\S+)")
+_PATH_REQUIREMENT = re.compile(r"^\s*(?:(?:-e|--editable)(?:\s+|=))?(?:file:)?(\.\.(?:/[^\s;\[#]*)?)")
+"""A requirement given as a relative path that climbs out of its directory: `../lib`, `-e ../lib[x]`."""
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
+         (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+"""pip's order: the UTF-32 marks first, since UTF-32-LE's starts with UTF-16-LE's."""
 _EXTRAS = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*\[([^\]]*)\]")
 SERVERS_OF_EXTRAS = {("fastapi", "standard"): "uvicorn", ("fastapi", "all"): "uvicorn",
                      ("fastapi-slim", "standard"): "uvicorn"}
 """Extras that install a server: `fastapi[standard]` brings uvicorn (FastAPI's pyproject.toml)."""
-_ASGI = re.compile(r"FastAPI\(|Starlette\(|Quart\(|Litestar\(|async\s+def\s")
 _PYTHON_COMMAND = re.compile(r"(^|[\s/])(python[\d.]*|gunicorn|uvicorn|hypercorn|waitress-serve)(\s|$)|\.py\b")
-BIND = "0.0.0.0:${PORT:-8080}"
+_VERSION_SPELLING = re.compile(r"^(?:c?python)[-@]?(\d+(?:\.\d+)*)(?:-[a-z0-9_]+)*$", re.IGNORECASE)
+"""`python-3.13`, `cpython-3.13.1-linux-x86_64-gnu`, `cpython@3.13`, `python3.13`: the version in them."""
 
 
 def normalize(name: str) -> str:
@@ -125,6 +136,27 @@ def requirement_names(lines: str) -> set[str]:
     return names
 
 
+def read_requirements(path: Path) -> str:
+    """The text of a requirements file decoded as pip decodes it: by its byte order mark (UTF-8, UTF-16 or
+    UTF-32, as PowerShell's `pip freeze > requirements.txt` writes UTF-16), else as UTF-8 with undecodable
+    bytes replaced (pip's `auto_decode`). CRLF line ends are left to `splitlines`."""
+    data = path.read_bytes()
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom):].decode(codec, errors="replace")
+    return data.decode("utf-8", errors="replace")
+
+
+def _includes(file: Path, pattern: re.Pattern[str]) -> list[tuple[int, str]]:
+    """(line number, path as written) of every include `pattern` matches in the requirements file `file`."""
+    found = []
+    for number, line in enumerate(read_requirements(file).splitlines(), 1):
+        match = pattern.match(line)
+        if match:
+            found.append((number, match.group(1)))
+    return found
+
+
 def requirements_files(path: Path, *, constraints: bool = False) -> list[Path]:
     """A requirements file and every file it includes with `-r` (and, with `constraints`, `-c`), depth
     first, each once; pip's rule: relative to the including file. Missing files are left out (pip says)."""
@@ -136,20 +168,35 @@ def requirements_files(path: Path, *, constraints: bool = False) -> list[Path]:
         if file in found or not file.is_file():
             return
         found.append(file)
-        for line in file.read_text(encoding="utf-8-sig", errors="replace").splitlines():
-            match = pattern.match(line)
-            if match:
-                visit(file.parent / match.group(1))
+        for _, included in _includes(file, pattern):
+            visit(file.parent / included)
 
     visit(path)
     return found
+
+
+def outside_reference(path: Path, boundary: Path) -> str:
+    """The first include (`-r`, `-c`) or local path requirement (`../lib`, `-e ../lib`) of the requirements
+    file `path`, or of a file it includes, that leads outside `boundary` (the directory being built), as
+    "requirements.txt line 1: -r ../../base.txt"; "" when none does. Such a path is not in the image's
+    source: a `--subdir` copies only its own tree, so pip would fail on it halfway through the build."""
+    top = boundary.resolve()
+    for file in requirements_files(path, constraints=True):
+        where = file.relative_to(top) if file.is_relative_to(top) else file.name
+        for number, line in enumerate(read_requirements(file).splitlines(), 1):
+            # pip: an include is relative to the including file, a path requirement to pip's directory
+            for pattern, base in ((_INCLUDED_FILE, file.parent), (_PATH_REQUIREMENT, path.parent)):
+                match = pattern.match(line)
+                if match and not (base / match.group(1)).resolve().is_relative_to(top):
+                    return f"{where} line {number}: {line.strip()}"
+    return ""
 
 
 def requirements_file_names(path: Path) -> set[str]:
     """requirement_names of a requirements file and of every file it includes with `-r`."""
     names: set[str] = set()
     for file in requirements_files(path):
-        names |= requirement_names(file.read_text(encoding="utf-8-sig", errors="replace"))
+        names |= requirement_names(read_requirements(file))
     return names
 
 
@@ -194,9 +241,24 @@ def django_project(root: Path) -> str:
     return found[0] if found else ""
 
 
+def python_version_file(root: Path) -> tuple[str, str]:
+    """(request, note) from `.python-version`: pyenv's and uv's file, in the spellings users write there.
+
+    `3.13`, `3.13.1` as they are; `python-3.13` (runtime.txt's spelling), `cpython-3.13.1-linux-x86_64-gnu`
+    and `cpython@3.13` (uv's request forms) as their version; `system` (pyenv's word for "the Python
+    already there") as no request, with a note saying so, so that the next source in the order (or the
+    stack's CPython) decides. Anything else is returned as written, for `versions.choose` to refuse.
+    """
+    value = first_value_line(root / ".python-version") or ""
+    if value.lower() == "system":
+        return "", ".python-version says 'system' (pyenv's word for the default Python): it asks for no version"
+    spelled = _VERSION_SPELLING.match(value)
+    return (spelled.group(1) if spelled else value), ""
+
+
 def version_request(root: Path, pyproject: Mapping[str, Any] | None, env: Mapping[str, str]) -> tuple[str, str]:
     """(request, source) in the documented order; ("", "default") when nothing asks."""
-    python_version = first_value_line(root / ".python-version") or ""
+    python_version, _ = python_version_file(root)
     runtime = (first_value_line(root / "runtime.txt") or "").removeprefix("python-")
     project = (pyproject or {}).get("project", {})
     requires_python = str(project.get("requires-python", "")) if isinstance(project, dict) else ""
@@ -235,11 +297,19 @@ class PythonDetector:
             if pyproject is not None:
                 why = "pyproject.toml holds only tool settings (no [project], [build-system], Poetry or uv)"
             return Detection(self.id, False, (why,))
+        outside = outside_reference(root / "requirements.txt", workspace) if "requirements.txt" in found else ""
+        if outside:
+            raise SourceError(f"{outside} reaches outside the directory being built: a --subdir must build alone",
+                              "copy what it needs into that directory (or inline those requirements), or build "
+                              "from the repository root with a Procfile that starts this app")
         requires: dict[str, str] = {}
         reasons = [f"found {', '.join(found)}"]
         requires["python"], requires["python_source"] = version_request(root, pyproject, env)
         project = (pyproject or {}).get("project", {})
         requires["requires_python"] = str(project.get("requires-python", "")) if isinstance(project, dict) else ""
+        _, note = python_version_file(root)
+        if note:
+            reasons.append(note)
         if requires["python"]:
             deprecated = " (deprecated: write the version to .python-version)" \
                 if requires["python_source"] == "runtime.txt" else ""
@@ -272,50 +342,13 @@ def _installer(root: Path, pyproject: Mapping[str, Any] | None) -> str:
 
 def _start(root: Path, pyproject: Mapping[str, Any] | None, procfile: Mapping[str, str],
            requires: dict[str, str]) -> str:
-    """Record where the start command comes from and its text; return the sentence saying so."""
-    deps = dependency_names(root, pyproject)
-    choices: list[tuple[str, str]] = []
-    if "web" in procfile:
-        choices.append(("Procfile web", procfile["web"]))
-    django = requires["django"]
-    modules = [m for m in ("app", "main") if (root / f"{m}.py").is_file()]
-    if "gunicorn" in deps:
-        if django:
-            choices.append((f"Django {django}/wsgi.py (gunicorn)", f"gunicorn --bind {BIND} {django}.wsgi:application"))
-        for module in modules:
-            text = (root / f"{module}.py").read_text(encoding="utf-8", errors="replace")
-            factory = _FACTORY.search(text)
-            if _WSGI_APP.search(text) and not _ASGI.search(text):
-                choices.append((f"{module}.py app (gunicorn)", f"gunicorn --bind {BIND} {module}:app"))
-            elif factory and not _ASGI.search(text):  # Flask's application factory (gunicorn calls it)
-                choices.append((f"{module}.py {factory.group(1)}() (gunicorn)",
-                                f"gunicorn --bind {BIND} '{module}:{factory.group(1)}()'"))
-    if "uvicorn" in deps:
-        if django and (root / django / "asgi.py").is_file():
-            choices.append((f"Django {django}/asgi.py (uvicorn)",
-                            f"uvicorn --host 0.0.0.0 --port ${{PORT:-8080}} {django}.asgi:application"))
-        for module in modules:
-            if _WSGI_APP.search((root / f"{module}.py").read_text(encoding="utf-8", errors="replace")):
-                choices.append((f"{module}.py app (uvicorn)",
-                                f"uvicorn --host 0.0.0.0 --port ${{PORT:-8080}} {module}:app"))
-    idle = []
-    for module in ("main", "app"):
-        if (root / f"{module}.py").is_file():
-            text = (root / f"{module}.py").read_text(encoding="utf-8", errors="replace")
-            if not _RUNS.search(text) and (_WSGI_APP.search(text) or _FACTORY.search(text)):
-                idle.append(f"{module}.py")  # `python app.py` would define the app and exit: an image that never serves
-            else:
-                choices.append((f"{module}.py", f"python {module}.py"))
-    scripts = project_scripts(pyproject)
-    if len(scripts) == 1:
-        name = next(iter(scripts))
-        choices.append((f"pyproject.toml [project.scripts] {name}", name))
-    if not choices:
-        requires["start"] = requires["start_command"] = ""
-        if idle:
-            requires["start_problem"] = (f"{' and '.join(idle)} would define an app and exit (no __main__ block, "
-                                         "no server call), and neither gunicorn nor uvicorn is a dependency")
-            return f"no start command found: {requires['start_problem']}"
-        return "no start command found: add a Procfile 'web:' line, a main.py or app.py, or one [project.scripts] entry"
-    requires["start"], requires["start_command"] = choices[0]
-    return f"starts with '{choices[0][1]}' from {choices[0][0]}"
+    """Record where the start command comes from and its text (`_pystart`), or why there is none
+    (`start_problem`, `start_hint`: the build stops on them before installing anything); return the
+    sentence saying so."""
+    found = choose_start(root, dependency_names(root, pyproject), procfile, requires["django"],
+                         tuple(project_scripts(pyproject)))
+    requires["start"], requires["start_command"] = found.source, found.command
+    if not found.command:
+        requires["start_problem"], requires["start_hint"] = found.problem, found.hint
+        return f"no start command found: {found.problem}"
+    return f"starts with '{found.command}' from {found.source}"
