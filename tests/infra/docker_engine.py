@@ -8,7 +8,9 @@ and `docker run` accept them, so will Knative's nodes. Containers run with
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -50,15 +52,27 @@ def check_docker_engine() -> DockerEngine:
     return DockerEngine(cli=cli, server_version=version)
 
 
+# The names the tests give images: the session's loopback registries and `dockless-*/` repositories.
+TEST_IMAGE_NAMES = re.compile(r"^(?:docker\.io/)?(?:127\.0\.0\.1[:/]|localhost[:/]|dockless-[a-z0-9-]+/)")
+
+
 @contextlib.contextmanager
 def images_removed_after(engine: DockerEngine) -> Iterator[None]:
-    """Remove every image that appeared while the block ran; images that were there before stay."""
+    """Remove the tests' images that appeared while the block ran (TEST_IMAGE_NAMES, or no name at all).
+
+    Images that were there before stay, and so do images someone else made meanwhile under other names
+    (a developer's own builds while the suite runs).
+    """
     before = _image_ids(engine)
     try:
         yield
     finally:
         for image_id in sorted(_image_ids(engine) - before):
-            docker("rmi", "--force", image_id, check=False)
+            proc = docker("image", "inspect", "--format", "{{json .RepoTags}} {{json .RepoDigests}}", image_id,
+                          check=False)
+            names = [n for part in proc.stdout.decode().split() for n in json.loads(part) or []]
+            if proc.returncode == 0 and all(TEST_IMAGE_NAMES.match(n) for n in names):
+                docker("rmi", "--force", image_id, check=False)
 
 
 def _image_ids(engine: DockerEngine) -> set[str]:
