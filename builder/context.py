@@ -16,10 +16,12 @@ from builder.image.blobs import BlobStore
 from builder.image.media import Platform
 from builder.reference import Reference
 
-__all__ = ["Context", "ProgressFn", "Written", "no_progress"]
+__all__ = ["NOTICE", "Context", "ProgressFn", "Written", "no_progress"]
 
 # (what, done, total) — total 0 when unknown. The CLI turns these into progress bars.
+# A negative total (NOTICE) makes `what` a one-line notice instead (a retry, a 413 fallback).
 ProgressFn = Callable[[str, int, int], None]
+NOTICE = -1
 
 
 def no_progress(what: str, done: int, total: int) -> None:
@@ -42,7 +44,8 @@ class Context:
 
 @dataclass(frozen=True)
 class Written:
-    """Where an image ended up: `pinned` is REPO@sha256:… for registries and daemons."""
+    """Where an image ended up: `pinned` is REPO@sha256:… for registries and layouts, NAME:TAG for a daemon
+    (which keeps no manifest digest), and `digest` the manifest digest of the image written."""
 
     reference: Reference
     digest: str

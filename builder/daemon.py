@@ -138,14 +138,22 @@ def _spooled(image: Image, ref: DaemonRef, ctx: Context) -> Iterator[IO[bytes]]:
 
 
 def write_daemon(image: Image, ref: DaemonRef, ctx: Context) -> str:
-    """Load the image into the daemon; returns NAME@sha256:<manifest digest>."""
+    """Load the image into the daemon; returns NAME:TAG, the name Docker runs it by.
+
+    Not NAME@sha256:<manifest digest>: Docker's image store keeps no manifest
+    (`docker load` records no RepoDigests), so `docker run` cannot resolve that
+    digest and the one `docker save` gives back differs. The image ID (the config
+    digest) is the daemon's pin; a notice says it, and `docker-daemon:NAME:TAG@<id>` reads it back.
+    """
     client = _client()
     with _spooled(image, ref, ctx) as archive, _talking("load", _short(ref)):
         loaded = client.images.load(archive)
     want = f"sha256:{image.config_descriptor.digest.hex}"
     if not any(img.id == want for img in loaded):
         raise DaemonError(f"the daemon loaded {[i.id for i in loaded]} but the image ID should be {want}")
-    return f"{ref.name.familiar}@{image.digest}"
+    ctx.progress(f"loaded into the Docker daemon as {_short(ref)}, image ID {want} (Docker keeps no manifest "
+                 f"digest: pin it by the image ID, or push to a registry for {image.digest.short})", 0, -1)
+    return _short(ref)
 
 
 def _saved(client: Any, ref: DaemonRef) -> Iterator[bytes]:

@@ -46,6 +46,7 @@ def command(source: str, revision: str | None, subdir: str | None, env: tuple[st
     """
     ctx, out = make_context(verbose, cache_dir, insecure, platform)
     check_native(ctx.platform)
+    prepare_digest_file(digest_file)
     request = BuildRequest(
         source=SourceSpec(source, revision, subdir),
         image=parse_reference(image_ref),
@@ -60,6 +61,26 @@ def command(source: str, revision: str | None, subdir: str | None, env: tuple[st
         report = build(request, services)
     write_digest_file(digest_file, report.written.digest)
     result(report.written.pinned)
+
+
+def prepare_digest_file(path: str | None) -> None:
+    """Before anything is built or pushed: --digest-file must be writable (else UsageError, exit 2), and a
+    file left by an earlier build is removed, so a failed build never leaves a digest that is not its own."""
+    if not path:
+        return
+    target = Path(path)
+    parent = target.parent
+    if not parent.is_dir():
+        raise UsageError(f"--digest-file {path}: the directory {parent} does not exist",
+                         "create it first, or give a path in an existing directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"--digest-file {path}: the directory {parent} is not writable",
+                         "give a path in a directory this user can write")
+    try:
+        target.unlink(missing_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--digest-file {path} cannot be replaced: {exc.strerror or exc}",
+                         "give the path of a file, not of a directory") from None
 
 
 def write_digest_file(path: str | None, digest: str) -> None:

@@ -8,11 +8,13 @@ transfer prints a plain line at most every few seconds and when it ends.
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from rich.console import Console
 from rich.markup import escape
@@ -35,7 +37,7 @@ def _amount(done: int, total: int) -> str:
 @dataclass
 class Output:
     verbose: bool = False
-    console: Console = field(default_factory=lambda: Console(stderr=True, highlight=False, soft_wrap=True))
+    console: Console = field(default_factory=lambda: _Console(stderr=True, highlight=False, soft_wrap=True))
     _last: dict[str, float] = field(default_factory=dict)
     _bars: Progress | None = None
     _tasks: dict[str, TaskID] = field(default_factory=dict)
@@ -118,5 +120,31 @@ class Output:
 
 def result(line: str) -> None:
     """A result line on stdout."""
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
+    stdout(line + "\n")
+
+
+def stdout(text: str) -> None:
+    """Write results to stdout; a reader that left (`| head -1`) ends dockless as SIGPIPE ends a Unix tool."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        reader_gone()
+
+
+def reader_gone() -> NoReturn:
+    """Exit 141 (128 + SIGPIPE) quietly: not 1, which says "a bug in dockless"."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):  # nothing for Python to fail flushing at exit
+        try:
+            os.dup2(devnull, stream.fileno())
+        except (OSError, ValueError):
+            pass
+    raise SystemExit(128 + signal.SIGPIPE)
+
+
+class _Console(Console):
+    """rich's Console, ending on a closed stderr pipe as `stdout` does (rich's own exits 1)."""
+
+    def on_broken_pipe(self) -> None:
+        reader_gone()

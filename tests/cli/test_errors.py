@@ -95,3 +95,33 @@ def test_cross_architecture_builds_are_refused_up_front(capsys: pytest.CaptureFi
     code, _, err = run_main(["build", str(tmp_path), "--image", f"oci:{tmp_path}/out", "--platform", "linux/s390x",
                              "--cache-dir", str(tmp_path / "cache")], capsys)
     assert code == 2 and "building for linux/s390x" in err and "not supported" in err
+
+
+@pytest.mark.parametrize("stderr_too", [False, True])
+def test_a_reader_that_leaves_early_ends_dockless_as_sigpipe_does_not_as_a_bug(tmp_path, stderr_too: bool) -> None:  # type: ignore[no-untyped-def]
+    """`dockless detect … | head -1` (and with 2>&1): exit 141 (128 + SIGPIPE), never 1, which says "a bug"."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    app = Path(__file__).resolve().parents[2] / "examples" / "static-site"
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before dockless writes anything
+    err = tmp_path / "err"
+    with err.open("wb") as err_file:
+        proc = subprocess.run([sys.executable, "-m", "builder", "detect", str(app), "-v"], stdout=write,
+                              stderr=write if stderr_too else err_file, timeout=120, check=False)
+    os.close(write)
+    assert proc.returncode == 141
+    assert "internal error" not in err.read_text() and "Traceback" not in err.read_text()
+
+
+def test_a_cache_dir_that_cannot_be_one_is_a_usage_error(capsys: pytest.CaptureFixture[str], tmp_path,  # type: ignore[no-untyped-def]
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    monkeypatch.setenv("DOCKLESS_CACHE_DIR", str(afile))
+    code, _, err = run_main(["build", str(tmp_path), "--image", f"oci:{tmp_path}/out"], capsys)
+    assert code == 2 and "cannot use" in err and "DOCKLESS_CACHE_DIR" in err and "not a directory" in err
+    assert "internal error" not in err

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.cli import assert_clean_error, dockless
+from tests.e2e.conftest import EXAMPLES
 from tests.infra.docker_engine import docker_run_output, run_container
 from tests.infra.faultproxy import FaultProxy
 from tests.infra.gitdaemon import GitDaemon
@@ -298,3 +299,24 @@ def test_run_image_from_the_registry_is_mounted_not_uploaded(publish, registry: 
     assert len(mounts) >= len(stack_layers)
     pinned = f"{registry.host}/{repo_name}@{digest}"
     assert EXPECTED["nodejs-plain"] in run_container(pinned, docker_config=docker_config)
+
+
+def test_a_digest_file_that_cannot_be_written_is_refused_before_anything_is_pushed(  # type: ignore[no-untyped-def]
+        registry: Registry, docker_config: Path, repo_name: str, tmp_path: Path) -> None:
+    """A Tekton step whose results dir is missing must not move the tag and then fail (trial bug)."""
+    image = f"{registry.host}/{repo_name}:v1"
+    run = dockless("build", str(EXAMPLES / "static-site"), "--image", image, "--digest-file",
+                   str(tmp_path / "missing" / "digest"), docker_config=docker_config, cache_dir=tmp_path / "c")
+    assert_clean_error(run, 2, "--digest-file", "does not exist")
+    assert registry.manifest_digest(repo_name, "v1") is None
+
+
+def test_a_failed_build_leaves_no_earlier_digest_in_the_digest_file(tmp_path: Path) -> None:
+    stale = tmp_path / "digest"
+    stale.write_text("sha256:" + "0" * 64)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    run = dockless("build", str(empty), "--image", f"oci:{tmp_path / 'out'}", "--digest-file", str(stale),
+                   cache_dir=tmp_path / "c")
+    assert run.code == 4, run.stderr
+    assert not stale.exists()

@@ -61,7 +61,11 @@ def test_daemon_destination_and_inspect_everywhere(umoci_busybox: Path, registry
     run = dockless("copy", f"oci:{umoci_busybox}:httpd", "docker-daemon:dockless-e2e/daemon:v1", cache_dir=cache)
     assert run.code == 0, run.stderr
     digest = umoci_digest(umoci_busybox, "httpd")
-    assert run.last_line == f"dockless-e2e/daemon@{digest}"
+    assert run.last_line == "dockless-e2e/daemon:v1"  # what `docker run` takes: Docker keeps no manifest digest
+    image_id = docker("image", "inspect", "--format", "{{.Id}}", run.last_line).stdout.decode().strip()
+    assert f"image ID {image_id}" in run.stderr and digest.split(":")[1][:12] in run.stderr
+    pinned = dockless("inspect", "--json", f"docker-daemon:dockless-e2e/daemon:v1@{image_id}", cache_dir=cache)
+    assert pinned.code == 0, pinned.stderr  # the image ID the notice gives pins it back
     dest = f"{registry.host}/{repo_name}:httpd"
     assert dockless("copy", f"oci:{umoci_busybox}:httpd", dest, docker_config=docker_config, cache_dir=cache).code == 0
     archive = tmp_path / "a.tar"
