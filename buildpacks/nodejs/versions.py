@@ -22,7 +22,7 @@ from typing import Any
 
 import nodesemver
 
-from builder.errors import BuildError
+from builder.errors import BuildError, UsageError
 
 LTS_AGE = timedelta(days=183)
 LTS_CODENAMES = {
@@ -77,7 +77,7 @@ def resolve_node(spec: str | None, source: str, packument: Mapping[str, Any]) ->
     if alias in _LATEST_ALIASES:
         return versions[0]
     if nodesemver.valid_range(raw, loose=True) is None:
-        raise BuildError(f"{source} '{raw}' is not a version range npm understands",
+        raise UsageError(f"{source} '{raw}' is not a version range npm understands",
                          "use a semver range such as '>=18 <21', '^20' or '20.x'")
     best = nodesemver.max_satisfying(versions, raw, loose=True)
     if best is None:
@@ -198,7 +198,7 @@ def _lts_major(alias: str, source: str, packument: Mapping[str, Any]) -> int:
                          "use lts/* or a version range")
     if name in LTS_CODENAMES:
         return LTS_CODENAMES[name]
-    raise BuildError(f"{source} '{alias}' is not an LTS name dockless knows",
+    raise UsageError(f"{source} '{alias}' is not an LTS name dockless knows",
                      "known: " + ", ".join(f"lts/{n}" for n in LTS_CODENAMES) + "; or use a version range like '^24'")
 
 

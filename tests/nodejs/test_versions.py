@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from builder.errors import BuildError
+from builder.errors import BuildError, UsageError
 from builder.lifecycle.layercache import DirLayerCache
 from buildpacks.nodejs.registry import NpmRegistry
 from buildpacks.nodejs.runtime import install_node
@@ -69,13 +69,15 @@ def test_impossible_range_lists_nearest_releases() -> None:
     assert nearest("^19.4", stable_versions(NODE)) == ["20.19.5", "18.20.8", "21.7.3"]  # ties: newer first
 
 
-@pytest.mark.parametrize(("spec", "message"), [
-    (">=foo", "package.json engines.node '>=foo' is not a version range npm understands"),
-    ("lts/unknown", "package.json engines.node 'lts/unknown' is not an LTS name dockless knows"),
-    ("lts/-9", "goes back further than the"),
+@pytest.mark.parametrize(("spec", "message", "kind"), [
+    # not a version at all: bad input, exit 2, as a malformed .python-version or .ruby-version is
+    (">=foo", "package.json engines.node '>=foo' is not a version range npm understands", UsageError),
+    ("banana", "package.json engines.node 'banana' is not a version range npm understands", UsageError),
+    ("lts/unknown", "package.json engines.node 'lts/unknown' is not an LTS name dockless knows", UsageError),
+    ("lts/-9", "goes back further than the", BuildError),
 ])
-def test_bad_specs(spec: str, message: str) -> None:
-    with pytest.raises(BuildError, match=message.replace("*", r"\*")):
+def test_bad_specs(spec: str, message: str, kind: type[Exception]) -> None:
+    with pytest.raises(kind, match=message.replace("*", r"\*")):
         resolve_node(spec, "package.json engines.node", NODE)
 
 
