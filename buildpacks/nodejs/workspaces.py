@@ -61,8 +61,22 @@ class Member:
 def find_member(workspace: Path, app_dir: str, manager: str) -> Member | None:
     """The member at `app_dir` of the workspace rooted at `workspace`; None for an ordinary build.
 
-    BuildError (exit 5) for a manager that cannot build one member (pnpm).
+    BuildError (exit 5) for a manager that cannot build one member (pnpm), and for the root of a pnpm
+    workspace whose members have dependencies of their own: pnpm links those into each member's own
+    node_modules, which the node_modules layer does not carry, so the image would fail at the first
+    require (a fresh-user trial built one that did).
     """
+    if manager == "pnpm" and not app_dir:
+        found = declaration(workspace)
+        members = tuple(member_dirs(workspace, found.patterns)) if found else ()
+        with_deps = [rel for rel in members
+                     if dependency_names(read_json_object(workspace / rel / "package.json") or {})]
+        if with_deps:
+            raise BuildError(
+                f"this pnpm workspace's members have dependencies of their own ({', '.join(with_deps[:3])}"
+                f"{' …' if len(with_deps) > 3 else ''}), and dockless cannot build them yet: pnpm links them "
+                "in each member's node_modules, which the node_modules layer does not carry",
+                "use npm or yarn workspaces for this app, or move the members' dependencies to the root package.json")
     if not app_dir:
         return None
     if manager == "pnpm":
@@ -70,8 +84,8 @@ def find_member(workspace: Path, app_dir: str, manager: str) -> Member | None:
             f"{app_dir} is a member of a pnpm workspace, and dockless cannot build a pnpm workspace member "
             "yet: pnpm links each member's dependencies in the member's own node_modules, which the "
             "node_modules layer does not carry",
-            "build the workspace root (no --subdir) with a Procfile such as 'web: node app/api/server.js', "
-            "or use npm or yarn workspaces")
+            "use npm or yarn workspaces for this app (a pnpm workspace root built whole has the same gap: its "
+            "members' own node_modules are not in the image)")
     found = declaration(workspace)
     dirs = tuple(member_dirs(workspace, found.patterns)) if found else ()
     by_name = {name: rel for rel in dirs if (name := package_name(workspace / rel))}

@@ -95,7 +95,15 @@ def test_pnpm_member_is_refused_in_one_line(ws: Path) -> None:
     with pytest.raises(BuildError) as err:
         workspaces.find_member(ws, "app/api", "pnpm")
     assert err.value.message.startswith("app/api is a member of a pnpm workspace")
-    assert "\n" not in err.value.message and "Procfile" in err.value.hint
+    assert "\n" not in err.value.message and "npm or yarn workspaces" in err.value.hint
+    assert "Procfile" not in err.value.hint  # building the root instead has the same gap (trial bug)
+
+
+def test_a_pnpm_workspace_root_whose_members_have_dependencies_is_refused(ws: Path) -> None:
+    """The image would lack apps' own node_modules and fail at the first require."""
+    with pytest.raises(BuildError, match=r"this pnpm workspace's members have dependencies of their own \(app/"):
+        workspaces.find_member(ws, "", "pnpm")
+    assert workspaces.find_member(ws, "", "npm") is None
 
 
 def test_processes_start_in_the_member(ws: Path) -> None:
