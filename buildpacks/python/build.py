@@ -7,7 +7,9 @@ for, as the Ruby buildpack does for Ruby 3.1). The C toolchain and
 compiles and no compiler ships. Build steps run through `ctx.executor`:
 
     /layers/python/venv     the dependencies: `python3.X -m venv --without-pip`, then pip   launch + cache
-    /layers/python/project  the app's own package, when its console scripts start it       launch
+    /layers/python/project  the app's own code: its package when console scripts start it,  launch
+                            and every local path it depends on (`.`, `-e ./libs/x`, a lock's
+                            path source or workspace member); made on every build
     /layers/python/home     HOME, the pip wheel, the exported requirements, a source copy  dropped
 
 What is installed, and the venv's cache key, come from `plan` (pip with
@@ -27,11 +29,21 @@ The venv layer is keyed by `plan`'s inputs digest (the lock, the requirements
 file, or the static dependency list), the Python series and suite, the
 installer and pip's version, so a code-only change reuses it untouched and
 only the app (and project) layers change. Index settings and credentials
-(`indexes.pip_env`) reach pip through the environment only.
+(`indexes.pip_env`) reach pip through the environment only. The app's own code
+never stays in the venv: pip installs a local path there for its dependencies
+and `local_distributions` names it for `pip uninstall` (trial bug 5: a reused
+venv ran the old copy). pip runs under `_PIP`, which seeds its temporary
+names, so an sdist's C extension compiles in the same directory on every
+build (trial bug 8). A `--hash` mismatch is IntegrityError (exit 7,
+`hash_mismatch`); the host's `__pycache__` is left out of the app layer
+(`bytecode_caches`).
 """
 
 from __future__ import annotations
 
+import json
+import os
+import posixpath
 import re
 import shutil
 import subprocess
@@ -44,7 +56,7 @@ from builder.buildpack.layers import cached_layer
 from builder.buildpack.native import native_packages
 from builder.buildpack.relocate import relocate_scripts
 from builder.buildpack.procfile import read_procfile
-from builder.errors import BuildError
+from builder.errors import BuildError, IntegrityError
 from builder.lifecycle.contract import (LAYERS, WORKSPACE, BuildContext, BuildResult, BuiltLayer, Component, Mount,
                                      Process)
 from detectors.python import dependency_names, read_toml
@@ -56,19 +68,37 @@ from .native import NATIVE_SDISTS
 from .plan import SKIPPED, plan
 from .versions import OFFERED, choose, series_accepts
 
-VENV_LAYOUT = "2"  # how fill() makes the venv; a change must not reuse venvs cached the old way (2: --prompt)
+VENV_LAYOUT = "3"  # how fill() makes the venv; a change must not reuse venvs cached the old way (2: --prompt,
+# 3: the app's own code uninstalled, sdists built under seeded temporary names)
 BUILDPACK = "python"
 VENV = f"{LAYERS}/python/venv"
 BUILD_HOME = f"{LAYERS}/python/home"
 PROJECT = f"{LAYERS}/python/project"
 TOOLCHAIN = ("gcc", "g++", "libc6-dev", "make", "pkgconf")
 APP_EXCLUDES = frozenset({".venv", "venv"})
+BYTECODE_CACHES = "__pycache__"  # PEP 3147: a host's bytecode, never the app's (trial bug 15i)
 EPOCH = "315532800"  # 1980-01-01, the layers' fixed mtime (SOURCE_DATE_EPOCH for anything that reads it)
 _COMPILE = ("import compileall, py_compile, sys\n"
             "compileall.compile_dir(sys.argv[1], quiet=2, workers=1, stripdir=sys.argv[1], prependdir='/' + sys.argv[2],\n"
             "    invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)\n")
 """argv: the directory (translated to a host path by a host executor) and its path in the image without the
 leading slash (so no executor translates it): the .pyc files name their source by the image's path either way."""
+_PIP = ("import random, runpy, sys, tempfile, uuid\n"
+        "rng = random.Random(sys.argv[1])\n"
+        "class Names(tempfile._RandomNameSequence):\n"
+        "    rng = property(lambda self: rng)\n"
+        "tempfile._name_sequence = Names()\n"
+        "uuid.uuid4 = lambda: uuid.UUID(int=rng.getrandbits(128), version=4)\n"
+        "sys.argv = sys.argv[2:]\n"
+        "runpy.run_path(sys.argv[0], run_name='__main__')\n")
+"""Runs pip (argv: a seed, then pip's own argv, the first being the wheel's `pip` directory) with temporary
+names drawn from a seeded generator: pip unpacks and builds each sdist in `/tmp/pip-install-<random>/<name>_
+<uuid4>`, and that directory is compiled into a C extension (DWARF comp_dir, __FILE__, the GNU build-id
+over them), so random names made the same requirements give a different venv on every cold build (trial
+bug 8). tempfile's name sequence and uuid4 are the only sources of those names (pip's req_install and
+temp_dir); each pip run starts from the same seed in a fresh /tmp (the sandbox's tmpfs), so it draws the
+same names. The build backends pip starts are separate processes, but they build in the directory pip
+chose."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +116,9 @@ class PythonBuildpack:
 
     def build(self, ctx: BuildContext) -> BuildResult:
         requires = ctx.plan.metadata("python")
+        app = ctx.workspace / ctx.app_dir
+        if not requires.get("start_command") and not read_procfile(app):  # before anything is installed
+            raise _no_start(requires)
         if ctx.packages is None:
             raise BuildError("the Python buildpack needs the Debian stack's packages, and this build has none",
                              "build with the default stack (no --run-image that lacks a Debian archive)")
@@ -100,7 +133,6 @@ class PythonBuildpack:
         ctx.packages.add([python], build=True, launch=True)
         if installer != "none":
             ctx.packages.add([f"{python}-dev", *TOOLCHAIN], build=True, launch=False)
-        app = ctx.workspace / ctx.app_dir
         native = native_packages(dependency_names(app, read_toml(app / "pyproject.toml")), NATIVE_SDISTS,
                                  ctx.packages.offered, ctx.packages.suite)
         if native.names:
@@ -120,12 +152,18 @@ class PythonBuildpack:
                "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1", "PIP_ROOT_USER_ACTION": "ignore",
                "PIP_NO_CACHE_DIR": "1", "PYTHONDONTWRITEBYTECODE": "1"}
 
-        def pip(args: Sequence[str], what: str, mounts: Sequence[Mount], cwd: str) -> None:
+        def pip(args: Sequence[str], what: str, mounts: Sequence[Mount], cwd: str, command: str = "install") -> None:
             wheel = fetch_wheel("pip", PIP_VERSION, ctx.download_dir / "pypi", home, self.ca_file, ctx.log)
+            extra = ["--no-compile"] if command == "install" else []
             try:
-                self._run(ctx, [f"{VENV}/bin/python", f"{BUILD_HOME}/{wheel.name}/pip", "install", "--no-compile",
-                                *args], what, env, mounts, cwd)
+                self._run(ctx, [f"{VENV}/bin/python", "-c", _PIP, "dockless", f"{BUILD_HOME}/{wheel.name}/pip",
+                                command, *extra, *args], what, env, mounts, cwd)
             except BuildError as exc:
+                mismatch = hash_mismatch(exc.hint)
+                if mismatch:
+                    raise IntegrityError(f"{what}: {mismatch}",
+                                         "the file the index served is not the one the requirements pin: "
+                                         "fix the pin (pip hash, or lock again), or check the index") from None
                 raise BuildError(f"{what} failed: {reason}" if (reason := pip_error(exc.hint)) else exc.message,
                                  exc.hint) from None
 
@@ -136,6 +174,10 @@ class PythonBuildpack:
                       "python -m venv", env, mounts, app_dir)
             if install.requirements is not None:
                 pip(install.requirements, f"pip install ({installer})", mounts, app_dir)
+            mine = local_distributions(path)  # the app's own code, installed by pip for its dependencies
+            if mine:
+                pip(["--yes", *mine], "pip uninstall (the app's own code, for the project layer)", mounts, VENV,
+                    "uninstall")  # not from the app's directory: pip would see the source tree there, not the venv
             relocate_scripts(path, VENV)
             self._run(ctx, [f"{VENV}/bin/python", "-c", _COMPILE, f"{VENV}/lib", f"{VENV}/lib".lstrip("/")],
                       "compileall", env, mounts)
@@ -145,8 +187,8 @@ class PythonBuildpack:
         layers = [BuiltLayer("venv", venv, VENV, launch=True, cache=True, metadata=meta,
                              check_libraries=True)]  # every extension's libraries must be in the image
         read_only = [Mount(venv, VENV, writable=False), Mount(home, BUILD_HOME)]
-        if install.project:
-            layers.append(self._project(ctx, app, home, read_only, pip))
+        if install.project_paths():
+            layers.append(self._project(ctx, app, home, read_only, pip, install.project_paths()))
         django = requires.get("django", "")
         if django and _static_root(app / django / "settings.py"):
             try:
@@ -165,12 +207,14 @@ class PythonBuildpack:
         components: list[Component] = [Component("python", series, f"pkg:generic/cpython@{series}", "packages",
                                                  "application")]
         components += [c for layer in layers for c in python_components(layer.path, layer.name)]
-        return BuildResult(layers, processes, launch_env, APP_EXCLUDES, components)
+        left_out = {posixpath.join(ctx.app_dir, e) for e in APP_EXCLUDES} | bytecode_caches(ctx.workspace, ctx.app_dir)
+        return BuildResult(layers, processes, launch_env, frozenset(left_out), components)
 
     def _project(self, ctx: BuildContext, app: Path, home: Path, mounts: Sequence[Mount],
-                 pip: Callable[[Sequence[str], str, Sequence[Mount], str], None]) -> BuiltLayer:
-        """The app's own package (`pip install --no-deps --target`), built from a copy of the source so that no
-        build/ or *.egg-info lands in the app layer; a launch layer of its own, made on every build."""
+                 pip: Callable[[Sequence[str], str, Sequence[Mount], str], None], paths: Sequence[str]) -> BuiltLayer:
+        """The app's own code (`pip install --no-deps --target`): its package ("." in `paths`) and the local paths
+        it depends on (app-relative), built from a copy of the source so that no build/ or *.egg-info lands in
+        the app layer; a launch layer of its own, made on every build, so a code change is always picked up."""
         source = home / "src"
         shutil.rmtree(source, ignore_errors=True)
         shutil.copytree(app, source, ignore=shutil.ignore_patterns(*SKIPPED), symlinks=True)
@@ -178,13 +222,14 @@ class PythonBuildpack:
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)
         writable = [*mounts, Mount(target, PROJECT)]
-        pip(["--no-deps", "--target", PROJECT, f"{BUILD_HOME}/src"], "pip install (the app's package)", writable,
+        sources = [f"{BUILD_HOME}/src" if rel == "." else f"{BUILD_HOME}/src/{rel}" for rel in paths]
+        pip(["--no-deps", "--target", PROJECT, *sources], "pip install (the app's own code)", writable,
             f"{BUILD_HOME}/src")
         relocate_scripts(target, PROJECT)
         self._run(ctx, [f"{VENV}/bin/python", "-c", _COMPILE, PROJECT, PROJECT.lstrip("/")], "compileall",
                   {"HOME": BUILD_HOME}, writable)
-        ctx.log("project: installed the app's own package (its console scripts start it)")
-        return BuiltLayer("project", target, PROJECT, launch=True,
+        ctx.log(f"project: installed the app's own code ({', '.join(paths)}), rebuilt on every build")
+        return BuiltLayer("project", target, PROJECT, launch=True, check_libraries=True,
                           launch_env={"PATH.prepend": f"{PROJECT}/bin", "PATH.delim": ":",
                                       "PYTHONPATH.prepend": PROJECT, "PYTHONPATH.delim": ":"})
 
@@ -194,10 +239,7 @@ class PythonBuildpack:
         if "web" not in commands and requires.get("start_command"):
             commands = {"web": requires["start_command"], **commands}
         if not commands:
-            problem = requires.get("start_problem")
-            raise BuildError(f"no start command for this Python app{': ' + problem if problem else ''}",
-                             "add gunicorn or uvicorn to the requirements, a Procfile with a 'web:' line, a main.py "
-                             "or app.py that serves, or one [project.scripts] entry")
+            raise _no_start(requires)
         scripts = {p.name: f"{target}/bin/{p.name}" for layer, target in zip(layers, (VENV, PROJECT))
                    if (layer / "bin").is_dir() for p in sorted((layer / "bin").iterdir())}
         return make_processes(commands, aliases=scripts, working_dir=app_dir)
@@ -223,12 +265,80 @@ class PythonBuildpack:
         return ctx.executor.run(list(argv), what=what, cwd=cwd, env=env, mounts=mounts)
 
 
+def _no_start(requires: Mapping[str, str]) -> BuildError:
+    """No Procfile and no start command found at detect: the detector's why (`start_problem`) and what to add
+    (`start_hint`, which never asks for a server that is already a dependency)."""
+    problem = requires.get("start_problem")
+    return BuildError(f"no start command for this Python app{': ' + problem if problem else ''}",
+                      requires.get("start_hint") or "add a Procfile with a 'web:' line, gunicorn or uvicorn with an "
+                      "app object in app.py or main.py, a main.py or app.py that serves, or one [project.scripts] entry")
+
+
 def pip_error(output: str) -> str:
     """pip's own last `ERROR: …` line in its output ("No matching distribution found for x==1.0"), shortened;
     "" when it printed none (a compiler's error then speaks in the output)."""
     found = [line.removeprefix("ERROR: ").strip() for line in output.splitlines() if line.startswith("ERROR: ")]
     reason = found[-1] if found else ""
     return reason if len(reason) <= 200 else reason[:197] + "…"
+
+
+def hash_mismatch(output: str) -> str:
+    """One line for pip's "THESE PACKAGES DO NOT MATCH THE HASHES" block: the file (its requirement), the
+    expected and the got sha256, shortened to 12 hex digits each when the line would pass 240 characters;
+    "" when pip printed no such block. The mismatch is a download that did not match its digest: exit 7, as a
+    corepack or Go sum mismatch is elsewhere."""
+    if "DO NOT MATCH THE HASHES" not in output:
+        return ""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if "DO NOT MATCH THE HASHES" in line)
+    what = expected = got = ""
+    for line in lines[start + 1:]:
+        text = line.strip()
+        if not what and text.endswith(":") and "from" in text:
+            what = text[:-1].split(" (from", 1)[0]  # "markupsafe==2.1.5 from https://…/MarkupSafe-2.1.5.tar.gz"
+        elif text.startswith("Expected sha256") and not expected:
+            expected = text.split()[-1]
+        elif text.startswith("Got") and not got:
+            got = text.split()[-1]
+    if what and " from " in what:
+        name, url = what.split(" from ", 1)
+        what = f"{name} ({url.rsplit('/', 1)[-1].split('#', 1)[0]})"
+    line = f"{what or 'a package'} does not match its hash: expected sha256 {expected}, got {got}"
+    if len(line) > 240:
+        line = f"{what or 'a package'} does not match its hash: expected sha256 {expected[:12]}…, got {got[:12]}…"
+    return line if len(line) <= 300 else line[:299] + "…"
+
+
+def local_distributions(venv: Path) -> list[str]:
+    """The distributions in `venv` that pip installed from a local directory or file (PEP 610
+    direct_url.json with a file: URL), by name, sorted: the app's own code, which the project layer holds."""
+    found = set()
+    for record in sorted(venv.glob("lib/python*/site-packages/*.dist-info/direct_url.json")):
+        try:
+            url = json.loads(record.read_text(encoding="utf-8")).get("url", "")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(url, str) and url.startswith("file:"):
+            found.add(record.parent.name.split("-", 1)[0])
+    return sorted(found)
+
+
+def bytecode_caches(workspace: Path, app_dir: str) -> set[str]:
+    """Workspace-relative paths of the host's bytecode under the app: `__pycache__` directories, and `*.pyc`
+    files beside their `.py` (Python 2's layout); Python writes them again when it needs them."""
+    found: set[str] = set()
+    root = workspace / app_dir
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel = Path(dirpath).relative_to(workspace).as_posix()
+        rel = "" if rel == "." else rel
+        for name in dirnames:
+            if name == BYTECODE_CACHES:
+                found.add(posixpath.join(rel, name))
+        dirnames[:] = [d for d in dirnames if d not in (BYTECODE_CACHES, ".git")]
+        for name in filenames:
+            if name.endswith((".pyc", ".pyo")) and name[:-1] in filenames:
+                found.add(posixpath.join(rel, name))
+    return found
 
 
 def _static_root(settings: Path) -> bool:

@@ -16,8 +16,16 @@ what the app runs with is exported:
     uv.lock        reached from the root project's `dependencies` (and the extras they ask for),
                    never its dev-dependencies / dependency-groups
 
-A locked package without a hash, from a VCS or a local path, is BuildError:
-it cannot be verified, and the message says what to change.
+A locked package without a hash, or from a VCS or a URL, is BuildError: it
+cannot be verified, and the message says what to change. A locked directory of
+the app's own tree (uv `editable`/`directory` sources, workspace members
+included; Poetry `directory`/`file` sources; a Pipfile.lock `path` entry) is
+the app's own code: it is not exported but returned in `Export.local`
+(app-relative paths, see `local`) for the project layer, and its locked
+dependencies are exported as usual. One that leaves the tree is SourceError
+(exit 3). A lock whose entries are not of the shapes its tool writes (a `name`
+that is not a string, a package that is not a table) is UsageError (exit 2)
+naming the file and the entry.
 """
 
 from __future__ import annotations
@@ -27,8 +35,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from builder.errors import BuildError
+from builder.errors import BuildError, UsageError
 from detectors.python import normalize, read_pipfile_lock, read_toml
+
+from .local import local_dir
+
+
+@dataclass(frozen=True)
+class Export:
+    """A lock as pip input: `requirements` (hashed lines, `render`'s text) and `local`, the app-relative
+    directories of the app's own tree it installs ("." for the app itself), in the lock's order."""
+
+    requirements: str
+    local: tuple[str, ...] = ()
 
 
 @dataclass
@@ -59,23 +78,45 @@ def _need_hashes(pin: Pin, lock: str, hint: str) -> Pin:
     return pin
 
 
-def poetry_requirements(app: Path) -> str:
-    """poetry.lock's main group as hashed requirements."""
+def packages_of(lock: Mapping[str, Any], file: str, hint: str) -> list[dict[str, Any]]:
+    """The `[[package]]` tables of a TOML lock, each with a string `name` and `version`; UsageError (exit 2)
+    naming `file` and the entry otherwise (a hand-edited or merge-damaged lock)."""
+    packages = lock.get("package", [])
+    if not isinstance(packages, list):
+        raise UsageError(f"{file}: 'package' is not a list of tables", hint)
+    for number, package in enumerate(packages, 1):
+        if not isinstance(package, dict):
+            raise UsageError(f"{file}: package entry {number} is not a table", hint)
+        name, version = package.get("name"), package.get("version")
+        if not isinstance(name, str) or not name:
+            raise UsageError(f"{file}: package entry {number} has name = {name!r}, not a package name", hint)
+        if "version" in package and not isinstance(version, str):
+            raise UsageError(f"{file}: package entry {number} ({name}) has version = {version!r}, not a string",
+                             hint)
+    return packages
+
+
+def poetry_requirements(app: Path) -> Export:
+    """poetry.lock's main group as hashed requirements, its `directory`/`file` sources as local paths."""
     lock = read_toml(app / "poetry.lock") or {}
     pyproject = read_toml(app / "pyproject.toml") or {}
-    packages = [p for p in lock.get("package", []) if isinstance(p, dict)]
+    hint = "run `poetry lock` with Poetry 1.2 or later and commit poetry.lock"
+    packages = packages_of(lock, "poetry.lock", hint)
     old_files = lock.get("metadata", {}).get("files", {})
     by_name = {normalize(p["name"]): p for p in packages}
-    hint = "run `poetry lock` with Poetry 1.2 or later and commit poetry.lock"
+    local: list[str] = []
 
-    def pin(package: dict[str, Any], marker: str | None) -> Pin:
+    def pin(package: dict[str, Any], marker: str | None) -> Pin | None:
         files = package.get("files") or old_files.get(package["name"], [])
-        source = package.get("source", {})
-        if source.get("type") in ("git", "directory", "file", "url"):
+        source = package.get("source", {}) if isinstance(package.get("source"), dict) else {}
+        if source.get("type") in ("directory", "file") and isinstance(source.get("url"), str):
+            local.append(local_dir(app, source["url"], f"poetry.lock ({package['name']})"))
+            return None
+        if source.get("type") in ("git", "url"):
             raise BuildError(f"poetry.lock takes {package['name']} from a {source['type']} source, "
                              "which dockless cannot verify", "publish it to an index and lock that")
         hashes = [f["hash"] for f in files if isinstance(f, dict) and str(f.get("hash", "")).startswith("sha256:")]
-        return _need_hashes(Pin(package["name"], package["version"], hashes, [marker]), "poetry.lock", hint)
+        return _need_hashes(Pin(package["name"], str(package.get("version")), hashes, [marker]), "poetry.lock", hint)
 
     def marker_of(package: dict[str, Any]) -> str | None:
         markers = package.get("markers")
@@ -85,11 +126,12 @@ def poetry_requirements(app: Path) -> str:
 
     if any("groups" in p or "category" in p for p in packages):
         chosen = [p for p in packages if "main" in p.get("groups", []) or p.get("category") == "main"]
-        return render(pin(p, marker_of(p)) for p in chosen)
+        pins = [pin(p, marker_of(p)) for p in chosen]
+        return Export(render(p for p in pins if p), tuple(dict.fromkeys(local)))
     roots = [n for n in pyproject.get("tool", {}).get("poetry", {}).get("dependencies", {}) if n != "python"]
     roots += [str(d).split(";")[0].split("[")[0].split("(")[0].strip()
               for d in pyproject.get("project", {}).get("dependencies", [])]
-    seen: dict[str, Pin] = {}
+    seen: dict[str, Pin | None] = {}
     todo = [normalize(r.split(">")[0].split("=")[0].split("<")[0].strip()) for r in roots]
     while todo:
         name = todo.pop()
@@ -98,14 +140,21 @@ def poetry_requirements(app: Path) -> str:
         package = by_name[name]
         seen[name] = pin(package, None)
         todo += [normalize(d) for d in package.get("dependencies", {})]
-    return render(seen.values())
+    return Export(render(p for p in seen.values() if p), tuple(dict.fromkeys(local)))
 
 
-def pipenv_requirements(app: Path) -> str:
-    """Pipfile.lock's "default" section as hashed requirements."""
+def pipenv_requirements(app: Path) -> Export:
+    """Pipfile.lock's "default" section as hashed requirements, its `path` entries as local paths."""
     lock = read_pipfile_lock(app / "Pipfile.lock") or {}
     pins = []
-    for name, entry in sorted((lock.get("default") or {}).items()):
+    local: list[str] = []
+    default = lock.get("default") or {}
+    if not isinstance(default, dict):
+        raise UsageError("Pipfile.lock: \"default\" is not an object", "regenerate it with `pipenv lock`")
+    for name, entry in sorted(default.items()):
+        if isinstance(entry, dict) and isinstance(entry.get("path"), str) and "version" not in entry:
+            local.append(local_dir(app, entry["path"], f"Pipfile.lock ({name})"))
+            continue
         if not isinstance(entry, dict) or not str(entry.get("version", "")).startswith("=="):
             raise BuildError(f"Pipfile.lock takes {name} from a VCS, a path or a URL, which dockless cannot verify",
                              "publish it to an index and run `pipenv lock`")
@@ -113,14 +162,15 @@ def pipenv_requirements(app: Path) -> str:
         pins.append(_need_hashes(Pin(name, entry["version"][2:], list(entry.get("hashes", [])),
                                      [marker if isinstance(marker, str) else None]),
                                  "Pipfile.lock", "run `pipenv lock` and commit Pipfile.lock"))
-    return render(pins)
+    return Export(render(pins), tuple(local))
 
 
-def uv_requirements(app: Path) -> str:
+def uv_requirements(app: Path) -> Export:
     """uv.lock's runtime dependencies of the root project as hashed requirements (what `uv export
-    --frozen --no-dev --no-emit-project` writes)."""
+    --frozen --no-dev --no-emit-project` writes); the `editable`/`directory` packages it reaches (path
+    sources, workspace members) as local paths, their own dependencies exported."""
     lock = read_toml(app / "uv.lock") or {}
-    packages = [p for p in lock.get("package", []) if isinstance(p, dict)]
+    packages = packages_of(lock, "uv.lock", "run `uv lock` and commit uv.lock")
     roots = [p for p in packages if set(p.get("source", {})) & {"editable", "virtual"}
              and p["source"].get("editable", p["source"].get("virtual")) == "."]
     if not roots:
@@ -130,6 +180,7 @@ def uv_requirements(app: Path) -> str:
     for package in packages:
         by_name.setdefault(normalize(package["name"]), []).append(package)
     pins: dict[tuple[str, str], Pin] = {}
+    local: list[str] = []
     visited: set[tuple[str, str, str, str | None]] = set()
     todo: list[tuple[Mapping[str, Any], str | None]] = [(d, None) for d in roots[0].get("dependencies", [])]
     while todo:
@@ -144,7 +195,15 @@ def uv_requirements(app: Path) -> str:
             if key in visited:
                 continue
             visited.add(key)
-            source = package.get("source", {})
+            source = package.get("source", {}) if isinstance(package.get("source"), dict) else {}
+            path = source.get("editable", source.get("directory", source.get("virtual")))
+            if "registry" not in source and isinstance(path, str):
+                if "virtual" not in source:  # virtual: a project that is not a package, nothing to install
+                    local.append(local_dir(app, path, f"uv.lock ({package['name']})"))
+                todo += [(d, marker) for d in package.get("dependencies", [])]
+                for extra in extras:
+                    todo += [(d, marker) for d in package.get("optional-dependencies", {}).get(extra, [])]
+                continue
             if "registry" not in source:
                 raise BuildError(f"uv.lock takes {package['name']} from {', '.join(source) or 'no source'}, "
                                  "not from an index, which dockless cannot verify",
@@ -157,7 +216,7 @@ def uv_requirements(app: Path) -> str:
             todo += [(d, marker) for d in package.get("dependencies", [])]
             for extra in extras:
                 todo += [(d, marker) for d in package.get("optional-dependencies", {}).get(extra, [])]
-    return render(pins.values())
+    return Export(render(pins.values()), tuple(dict.fromkeys(local)))
 
 
 def _and(a: str | None, b: str | None) -> str | None:

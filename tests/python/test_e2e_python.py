@@ -245,3 +245,68 @@ def test_python_3_11_builds_and_runs_on_bookworm_which_has_it(
     assert "building on bookworm" in run.stderr and "Python '3.11' from .python-version" in run.stderr
     assert run_container(run.last_line, docker_config=docker_config).startswith(
         "hello from bottle 0.13.4 on python 3.11.")
+
+
+SHOP_SETUP = ('from setuptools import setup\nsetup(name="shop", version="1", packages=["shop"], install_requires=['
+              '"flask==3.1.2"], entry_points={"console_scripts": ["shop-serve=shop.cli:main"]})\n')
+SHOP_CLI = ("import os\nfrom flask import Flask\nfrom shop import VERSION\n"
+            "def main():\n    app = Flask('shop')\n    app.get('/')(lambda: f'shop {VERSION}\\n')\n"
+            "    app.run(host='0.0.0.0', port=int(os.environ['PORT']))\n")
+
+
+LOCAL_CODE = Path(__file__).parent / "local_code"  # real locks written by uv, Poetry and Pipenv
+
+
+@pytest.mark.parametrize("installer", ["pip", "uv", "uv-workspace"])
+def test_the_apps_own_code_installed_as_a_dependency_runs_changed_after_a_code_change(
+        installer: str, publish: Publish, registry: Registry, docker_config: Path, build_cache: Path,
+        repo_name: str, docker_engine: object) -> None:
+    """Trial bugs 5 and 11: `.` in requirements.txt (a console script starts it), and uv.lock's
+    `mylib = { path = "libs/mylib", editable = true }`, and a uv workspace built from its root (what the
+    exit 3 for a member built alone asks for). The venv is reused on a code change, yet the image runs
+    the new code: the app's own code is in the project layer, made on every build. A host's __pycache__ is left
+    out of /workspace (bug 15i)."""
+    def source(version: str) -> tuple[str | Path, dict[str, str]]:
+        if installer == "pip":
+            return "python-shop-dot", {"requirements.txt": ".\n", "setup.py": SHOP_SETUP, "Procfile": "web: shop-serve\n",
+                                       "shop/__init__.py": f"VERSION = '{version}'\n", "shop/cli.py": SHOP_CLI,
+                                       "shop/__pycache__/__init__.cpython-311.pyc": "host bytecode"}
+        if installer == "uv-workspace":  # the root's uv.lock: members reached from the root are its own code (bug 2)
+            return LOCAL_CODE / "uvws", {"packages/utils/src/utils/__init__.py": f"NAME = '{version}'\n"}
+        return LOCAL_CODE / "uv", {"libs/mylib/mylib/__init__.py": f"NAME = '{version}'\n",
+                                   "Procfile": "web: gunicorn -b 0.0.0.0:$PORT app:app\n"}
+
+    answers = {"pip": "shop {}", "uv": "py20 {}", "uv-workspace": "api {}"}  # the trial app's route says py20
+    digests = []
+    for version in ("v1", "v2"):
+        _, url = publish(*source(version))
+        run = dockless("build", url, "--image", f"{registry.host}/{repo_name}:{version}",
+                       docker_config=docker_config, cache_dir=build_cache)
+        assert run.code == 0, run.stderr
+        assert "project: installed the app's own code" in run.stderr
+        assert ("venv: reused the cached layer" in run.stderr) == (version == "v2")
+        assert run_container(run.last_line, docker_config=docker_config).strip() == answers[installer].format(version)
+        blobs = layers(registry, repo_name, run.last_line.split("@")[1])
+        digests.append(layer_with(blobs, "layers/python/venv"))
+        app_files = names(blobs)[layer_with(blobs, "workspace")]
+        assert not any("__pycache__" in f for f in app_files)
+        venv_files = names(blobs)[digests[-1]]
+        stale = [f for f in venv_files for name in ("shop", "mylib", "utils") if f"/{name}/" in f or f.endswith(f"/{name}")]
+        assert not stale  # no copy of the app's code in the venv
+    assert digests[0] == digests[1]
+
+
+def test_a_c_extension_built_from_an_sdist_is_byte_identical_on_two_cold_builds(
+        publish: Publish, tmp_path: Path) -> None:
+    """Trial bug 8: pip built each sdist in /tmp/pip-install-<random>/<name>_<uuid4>, a path compiled into the
+    .so (DWARF, build-id), so every cold cache gave another venv layer."""
+    _, url = publish("python-sdist-repro", {"requirements.txt": "markupsafe==2.1.5 --no-binary markupsafe\n",
+                                            "Procfile": "web: python main.py\n",
+                                            "main.py": "import markupsafe._speedups\nprint('ok')\n"})
+    digests = []
+    for n in (1, 2):
+        run = dockless("build", url, "--image", f"oci:{tmp_path / f'oci{n}'}", cache_dir=tmp_path / f"cache{n}")
+        assert run.code == 0, run.stderr
+        assert "venv: installed" in run.stderr
+        digests.append(run.last_line.split("@")[1])
+    assert digests[0] == digests[1]

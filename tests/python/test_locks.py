@@ -25,18 +25,18 @@ def names(text: str) -> set[str]:
 
 
 def test_poetry_lock_exports_the_main_group_only() -> None:
-    assert names(poetry_requirements(EXAMPLES / "python-django-poetry")) == {
+    assert names(poetry_requirements(EXAMPLES / "python-django-poetry").requirements) == {
         "asgiref", "django", "gunicorn", "packaging", "sqlparse", "tzdata"}  # no pytest, pluggy, colorama
 
 
 def test_uv_lock_exports_what_the_project_needs_and_no_dev_group() -> None:
-    text = uv_requirements(EXAMPLES / "python-uv-starlette")
+    text = uv_requirements(EXAMPLES / "python-uv-starlette").requirements
     assert names(text) == {"anyio", "click", "h11", "idna", "starlette", "typing-extensions", "uvicorn"}
     assert "typing-extensions==4.16.0 ; " in text  # the edge's marker is kept
 
 
 def test_pipfile_lock_exports_default_not_develop() -> None:
-    assert names(pipenv_requirements(EXAMPLES / "python-pipenv-bottle")) == {"bottle"}
+    assert names(pipenv_requirements(EXAMPLES / "python-pipenv-bottle").requirements) == {"bottle"}
 
 
 def test_a_locked_package_without_hashes_or_from_git_cannot_be_verified(tmp_path: Path) -> None:
@@ -62,7 +62,7 @@ def test_poetry_1_x_lock_without_groups_walks_from_the_main_dependencies(tmp_pat
         'files = [{file = "c.whl", hash = "sha256:' + "b" * 64 + '"}]\n'
         '[[package]]\nname = "pytest"\nversion = "8.0"\nfiles = [{file = "p.whl", hash = "sha256:' + "c" * 64
         + '"}]\n')
-    assert names(poetry_requirements(tmp_path)) == {"flask", "click"}
+    assert names(poetry_requirements(tmp_path).requirements) == {"flask", "click"}
 
 
 def test_index_settings_come_from_the_env_and_the_apps_sources(tmp_path: Path) -> None:
@@ -106,7 +106,7 @@ def test_the_install_plan_keys_the_venv_on_dependencies_and_installs_a_scripted_
     assert plan(app, "project", home, "/h").inputs != first.inputs
     (app / "pyproject.toml").write_text(pyproject.replace('dependencies = ["click>=8"]', 'dynamic = ["dependencies"]'))
     dynamic = plan(app, "project", home, "/h")  # dependencies known only to the backend: `.` into the venv
-    assert dynamic.requirements == (".",) and not dynamic.project
+    assert dynamic.requirements == (".",) and not dynamic.project and dynamic.project_paths() == (".",)
     (app / "tool.py").write_text("def main(): print('again')\n")
     assert plan(app, "project", home, "/h").inputs != dynamic.inputs
     app_without_scripts = tmp_path / "web"
