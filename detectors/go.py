@@ -18,16 +18,34 @@ It provides `go` and requires it with these metadata (all strings):
 
 A go.mod the go command would refuse (an unknown directive, an unclosed
 block, a malformed version) is a UsageError naming the line (exit 2).
+
+A module that needs source outside the directory being built cannot build
+alone, which is a SourceError (exit 3, the README's "a --subdir that cannot
+build alone"), said at detect time before anything is downloaded:
+
+    replace example.com/shared => ../../shared   a replacement directory outside the workspace (or an
+                                                 absolute host path): with --subdir only that directory
+                                                 is copied, so the go command would find no go.mod there
+    require example.com/shared v0.0.0            a placeholder version (v0.0.0, or the zero pseudo-version
+                                                 v0.0.0-00010101000000-000000000000) that nothing replaces
+                                                 and go.sum does not list: a go.work `use` outside the
+                                                 subdir provides it; asking the module proxy would fail,
+                                                 or worse fetch a public module of that path
+
+A replacement directory inside the workspace without a go.mod is a UsageError
+(the go command refuses it too). With vendor/modules.txt neither is checked:
+`go mod vendor` copies replaced directories into vendor/.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from builder.errors import UsageError
+from builder.errors import SourceError, UsageError
 from builder.lifecycle.contract import Detection, Require
 
 # golang.org/x/mod/modfile: the verbs a go.mod may use.
@@ -48,6 +66,7 @@ class GoMod:
     go: str          # "1.22", "1.22.5"; "" when absent
     toolchain: str   # "1.22.5" (without "go"); "" when absent or "default"
     requires: tuple[tuple[str, str], ...]  # (module path, version) of every `require`
+    replaces: tuple[tuple[str, str], ...] = ()  # (module path, replacement: a directory or "path version")
 
 
 def read_gomod(path: Path) -> GoMod | None:
@@ -64,6 +83,7 @@ def read_gomod(path: Path) -> GoMod | None:
         raise UsageError(f"go.mod is not UTF-8 text (byte {exc.start})", "save go.mod as UTF-8") from None
     module = go = toolchain = ""
     requires: list[tuple[str, str]] = []
+    replaces: list[tuple[str, str]] = []
     block = ""
     block_line = 0
     for number, raw in enumerate(text.splitlines(), 1):
@@ -76,6 +96,8 @@ def read_gomod(path: Path) -> GoMod | None:
                 continue
             if block == "require":
                 requires.append(_require(line.split(), number))
+            elif block == "replace":
+                replaces.append(_replace(line.split(), number))
             continue
         words = line.split()
         verb = words[0]
@@ -97,9 +119,11 @@ def read_gomod(path: Path) -> GoMod | None:
             toolchain = _toolchain(args, number)
         elif verb == "require":
             requires.append(_require(args, number))
+        elif verb == "replace":
+            replaces.append(_replace(args, number))
     if block:
         raise _malformed(block_line, f"'{block} (' block is never closed with ')'")
-    return GoMod(module, go, toolchain, tuple(requires))
+    return GoMod(module, go, toolchain, tuple(requires), tuple(replaces))
 
 
 def _strip_comment(line: str) -> str:
@@ -131,6 +155,69 @@ def _require(args: list[str], number: int) -> tuple[str, str]:
     if len(args) != 2 or not args[1].startswith("v"):
         raise _malformed(number, "usage: require module/path v1.2.3")
     return args[0].strip('"`'), args[1]
+
+
+def _replace(args: list[str], number: int) -> tuple[str, str]:
+    """`old [version] => new [version]` as (old path, new): a directory, or "path version"."""
+    if "=>" not in args:
+        raise _malformed(number, "usage: replace module/path [v1.2.3] => other/module v1.4.5 or ../local/directory")
+    arrow = args.index("=>")
+    old, new = args[:arrow], [a.strip('"`') for a in args[arrow + 1:]]
+    if len(old) not in (1, 2) or len(new) not in (1, 2):
+        raise _malformed(number, "usage: replace module/path [v1.2.3] => other/module v1.4.5 or ../local/directory")
+    return old[0].strip('"`'), " ".join(new)
+
+
+def is_directory_path(target: str) -> bool:
+    """Whether a replacement is a directory, by golang.org/x/mod/modfile.IsDirectoryPath's rule:
+    it starts with ./ or ../ (or is . or ..), or is absolute."""
+    return target in (".", "..") or target.startswith(("./", "../", "/", ".\\", "..\\")) or (
+        len(target) > 2 and target[1] == ":" and target[2] in "/\\")
+
+
+_ZERO_VERSIONS = frozenset({"v0.0.0", "v0.0.0-00010101000000-000000000000"})
+
+
+def check_builds_alone(gomod: GoMod, workspace: Path, root: Path) -> None:
+    """SourceError (exit 3) when the module at `root` needs a directory outside `workspace` (see the
+    module docstring); UsageError when a replacement directory inside it has no go.mod."""
+    for old, new in gomod.replaces:
+        if not is_directory_path(new):
+            continue
+        rel = os.path.normpath(os.path.relpath(os.path.normpath(root / new), workspace))
+        if os.path.isabs(new) or rel == ".." or rel.startswith(".." + os.sep):
+            raise SourceError(
+                f"go.mod replaces {old} with {new}, a directory outside the source being built "
+                "(with --subdir only that directory is built): it cannot build alone",
+                hint=f"vendor it into the module (`go mod vendor` copies {new}), build from a directory that "
+                     "holds both, or require a published version")
+        if not (workspace / rel / "go.mod").is_file():
+            raise UsageError(f"go.mod replaces {old} with {new}, which has no go.mod",
+                             f"add a go.mod to {new} (`go mod init {old}`), or fix the replace line")
+    replaced = {old for old, _ in gomod.replaces}
+    listed = _go_sum_modules(root / "go.sum")
+    for path, version in gomod.requires:
+        if version in _ZERO_VERSIONS and path not in replaced and (path, version) not in listed:
+            raise SourceError(
+                f"go.mod requires {path} {version}, a placeholder version that no replace provides and "
+                "go.sum does not list: a go.work outside the source being built provides it (with --subdir only "
+                "that directory is built), so it cannot build alone",
+                hint=f"add `replace {path} => <directory inside the source>`, vendor it (`go mod vendor`), or "
+                     "require a published version; dockless never asks the module proxy for a workspace module")
+
+
+def _go_sum_modules(path: Path) -> set[tuple[str, str]]:
+    """(module path, version) of every go.sum line (`path version[/go.mod] h1:…`); empty without one."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except (FileNotFoundError, IsADirectoryError):
+        return set()
+    found: set[tuple[str, str]] = set()
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) == 3:
+            found.add((words[0], words[1].removesuffix("/go.mod")))
+    return found
 
 
 def _malformed(number: int, message: str) -> UsageError:
@@ -184,6 +271,8 @@ class GoDetector:
             return Detection(self.id, False, ("no go.mod and no package main at the root",))
         requires = {"gomod": "true" if gomod else "false", "module": gomod.module if gomod else "",
                     "vendor": "true" if (root / "vendor" / "modules.txt").is_file() else "false"}
+        if gomod is not None and requires["vendor"] == "false":
+            check_builds_alone(gomod, workspace, root)
         reasons = [f"found go.mod (module {gomod.module or '?'})" if gomod
                    else "found package main with no go.mod: built in GOPATH mode (standard library only)"]
         requires["go"], requires["go_source"] = request(gomod, env)

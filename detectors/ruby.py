@@ -9,7 +9,12 @@ builds there builds here unchanged:
     start command  Procfile web > Rails (bin/rails) > config.ru (puma when locked, else rackup) > app.rb
 
 Heroku's order puts the lockfile first because it is what `bundle install`
-last resolved against; `.ruby-version` is what rbenv/rvm users write. It
+last resolved against; `.ruby-version` is what rbenv/rvm users write. A
+.ruby-version is read as rbenv reads it: the first value line, without a UTF-8
+byte order mark, `ruby-` or CRLF; the word `system` (rbenv's name for the Ruby
+already installed) means the stack's Ruby. A request that is neither a version
+nor a RubyGems requirement (`~> 3.3`, `>= 3.1, < 4`) is a UsageError (exit 2)
+naming where it came from, as a malformed .python-version is. It
 provides `ruby` and requires it with these metadata (all strings):
 
     ruby / ruby_source       the version request as written ("3.3.4", "~> 3.3") and where it came from
@@ -44,6 +49,9 @@ _SPEC = re.compile(r"^    (\S+) \(([^)]+)\)$")
 _RUBY_LINE = re.compile(r"""^\s*ruby\s*\(?\s*(.*?)\)?\s*(#.*)?$""")
 _GEM_LINE = re.compile(r"""^\s*gem\s*\(?\s*['"]""", re.MULTILINE)
 _STRING = re.compile(r"""['"]([^'"]+)['"]""")
+# One RubyGems requirement as dockless reads it (buildpacks.ruby.versions): an operator and a version prefix.
+CONSTRAINT = re.compile(r"^\s*(~>|>=|<=|!=|=|>|<)?\s*v?(\d+(?:\.\d+)*)")
+SYSTEM = "system"
 
 
 @dataclass(frozen=True)
@@ -114,7 +122,7 @@ def lock_ruby_version(ruby: str) -> str:
 def gemfile_ruby(workspace: Path) -> tuple[str, str] | None:
     """The Gemfile's `ruby` directive as (request, source); `ruby file: ".ruby-version"` reads that file."""
     try:
-        text = (workspace / "Gemfile").read_text(encoding="utf-8", errors="replace")
+        text = (workspace / "Gemfile").read_text(encoding="utf-8-sig", errors="replace")
     except FileNotFoundError:
         return None
     for line in text.splitlines():
@@ -144,7 +152,7 @@ def _version_file(path: Path) -> str:
 
 def declares_gems(workspace: Path) -> bool:
     try:
-        return bool(_GEM_LINE.search((workspace / "Gemfile").read_text(encoding="utf-8", errors="replace")))
+        return bool(_GEM_LINE.search((workspace / "Gemfile").read_text(encoding="utf-8-sig", errors="replace")))
     except FileNotFoundError:
         return False
 
@@ -186,11 +194,25 @@ def _ruby_version(root: Path, lock: Lockfile | None, env: Mapping[str, str], req
         ("BP_RUBY_VERSION", env.get("BP_RUBY_VERSION", "").strip()),
     )
     for source, spec in candidates:
+        if source == ".ruby-version" and spec == SYSTEM:
+            requires["ruby"], requires["ruby_source"] = "", ".ruby-version (system)"
+            return ".ruby-version says 'system' (rbenv's word for the installed Ruby): the stack's Ruby"
         if spec:
+            check_request(spec, source)
             requires["ruby"], requires["ruby_source"] = spec, source
             return f"Ruby '{spec}' from {source}"
     requires["ruby"], requires["ruby_source"] = "", "default"
     return "no Ruby version asked for (Gemfile.lock, Gemfile, .ruby-version): the stack's Ruby"
+
+
+def check_request(spec: str, source: str) -> None:
+    """UsageError (exit 2) unless every comma-separated part of `spec` starts as a RubyGems requirement
+    (`3.3.4`, `~> 3.3`, `3.3.4@gemset`); `source` names where it came from."""
+    if not all(CONSTRAINT.match(part) for part in spec.split(",")):
+        shown = spec.encode("unicode_escape").decode() if not spec.isprintable() else spec
+        raise UsageError(f"{source}: the Ruby version '{shown[:60]}' is not a version or a RubyGems requirement",
+                         "write e.g. 3.3.4 or '~> 3.3' (a .ruby-version holds one version, or 'system' for the "
+                         "stack's Ruby)")
 
 
 def _start(root: Path, lock: Lockfile | None, requires: dict[str, str]) -> str:

@@ -24,7 +24,9 @@ The build itself runs with GOPROXY=off and the module cache read-only, so it
 uses exactly what the download step fetched.
 
 Every binary is built with CGO_ENABLED=0 (static: it runs on the small run
-image with no libc dependency), `-trimpath`, `-buildvcs=false` and
+image with no libc dependency), unless the app imports "C" or the build env
+sets CGO_ENABLED=1 (see `cgo`: gcc at build, the binary links the run image's
+glibc, and nothing else), with `-trimpath`, `-buildvcs=false` and
 `-ldflags=-buildid=` (no host paths, no VCS stamp, a fixed build id), so the
 same source gives the same bytes, and the same image digest. The rule is
 ko's and Paketo's (`-buildmode=pie` aside).
@@ -58,6 +60,7 @@ from builder.lifecycle.contract import (LAYERS, WORKSPACE, BuildContext, BuildRe
 from builder.lifecycle.env import prepend_path
 from detectors.go import read_gomod
 
+from .cgo import BUILD_PACKAGES, check_binaries, cgo_off_error, cgo_setting
 from .debian import debian_go
 from .targets import Target, find_targets
 from .toolchain import BUILDPACK, GoProxy, Toolchain, install_toolchain, proxy_url
@@ -111,13 +114,22 @@ class GoBuildpack:
         app_dir = f"{WORKSPACE}/{ctx.app_dir}".rstrip("/")
         gomod = read_gomod(app / "go.mod")
         targets = find_targets(app, ctx.env, gomod.module if gomod else "")
+        cgo = cgo_setting(ctx.env, app)
+        if cgo.enabled:
+            if ctx.packages is None:
+                raise BuildError("cgo needs gcc from the Debian stack's packages, and this build has none",
+                                 "build with the default stack, or with --env CGO_ENABLED=0 and a pure-Go package")
+            ctx.packages.add(list(BUILD_PACKAGES), build=True, launch=False)
         go = self._go(ctx, requires.get("go", ""), requires.get("go_source", "default"))
+        if cgo.reason:
+            ctx.log(cgo.reason)
         scratch = {name: ctx.layers_dir / BUILDPACK / name for name in ("gocache", "gopath", "home", "bin")}
         for path in scratch.values():
             path.mkdir(parents=True, exist_ok=True)
-        env = {**ctx.env, "PATH": f"{go.goroot}/bin", "GOTOOLCHAIN": "local", "GOTELEMETRY": "off",
-               "GOCACHE": GOCACHE, "GOPATH": GOPATH, "GOMODCACHE": MODCACHE, "HOME": BUILD_HOME,
-               "CGO_ENABLED": "0", "GOENV": "off"}
+        env = {**ctx.env, "PATH": f"{go.goroot}/bin" + (":/usr/bin:/bin" if cgo.enabled else ""),
+               "GOTOOLCHAIN": "local", "GOTELEMETRY": "off", "GOCACHE": GOCACHE, "GOPATH": GOPATH,
+               "GOMODCACHE": MODCACHE, "HOME": BUILD_HOME, "CGO_ENABLED": "1" if cgo.enabled else "0",
+               "GOENV": "off"}
         mounts = [*go.mounts, Mount(scratch["gopath"], GOPATH), Mount(scratch["home"], BUILD_HOME)]
         vendored = (app / "vendor" / "modules.txt").is_file()
         if gomod is None:
@@ -131,11 +143,18 @@ class GoBuildpack:
 
         def compile_all(gocache: Path) -> None:
             for target in targets:
-                self._run(ctx, ["go", "build", *FLAGS, "-o", f"{BIN}/{target.name}", target.package],
-                          f"go build {target.package}", {**env, "GOPROXY": "off"},
-                          [*mounts, Mount(gocache, GOCACHE), Mount(scratch["bin"], BIN)], cwd=app_dir)
+                try:
+                    self._run(ctx, ["go", "build", *FLAGS, "-o", f"{BIN}/{target.name}", target.package],
+                              f"go build {target.package}", {**env, "GOPROXY": "off"},
+                              [*mounts, Mount(gocache, GOCACHE), Mount(scratch["bin"], BIN)], cwd=app_dir)
+                except BuildError as exc:
+                    if cgo.files and not cgo.enabled:
+                        raise cgo_off_error(cgo.files, exc) from None
+                    raise
 
-        self._compile(ctx, app, go, scratch["gocache"], compile_all)
+        self._compile(ctx, app, go, scratch["gocache"], compile_all, cgo.enabled)
+        if cgo.enabled:
+            check_binaries([scratch["bin"] / t.name for t in targets])
         ctx.log(f"built {', '.join(f'{t.package} -> {BIN}/{t.name}' for t in targets)}")
         layers = [BuiltLayer("bin", scratch["bin"], BIN, launch=True)]
         components = [Component("go", go.version, f"pkg:golang/stdlib@go{go.version}", "bin", "application")]
@@ -174,7 +193,7 @@ class GoBuildpack:
         return toolchain
 
     def _compile(self, ctx: BuildContext, app: Path, go: Go, scratch: Path,
-                 compile_all: Callable[[Path], None]) -> None:
+                 compile_all: Callable[[Path], None], cgo: bool = False) -> None:
         """Run `compile_all(GOCACHE dir)` with the go command's build cache of the last build of these modules.
 
         The build cache (compiled standard library and dependencies: most of a
@@ -190,6 +209,8 @@ class GoBuildpack:
         cache mount on GOCACHE does for Dockerfiles).
         """
         toolchain_meta = {"go": go.version, "goroot": go.goroot, "arch": self.arch}
+        if cgo:  # cgo objects depend on the C compiler too: a build root of another suite is another cache
+            toolchain_meta["cgo"] = ctx.packages.suite if ctx.packages is not None else "on"
         meta = {**toolchain_meta, "go_sum": _digest(app / "go.sum"), "go_mod": _digest(app / "go.mod")}
         found = ctx.cache.restore(BUILDPACK, "gocache", meta)
         if found is None:

@@ -12,7 +12,10 @@ a lone command:
 Several cmd/* mains and no BP_GO_TARGETS is a BuildError listing them; a
 BP_GO_TARGETS entry that is not a main package directory is a UsageError (exit 2).
 A binary is named after its directory (the module path's last element for the
-root, "app" without a module path).
+root, "app" without a module path), as `go build` and `go install` name it:
+a major-version suffix is not a name, so `github.com/acme/shop/v2` (and a
+directory `./cmd/api/v2`) gives `shop` (`api`), as the go command's
+DefaultExecName does (a `gopkg.in/yaml.v3` style `.vN` stays).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+
+import re
 
 from builder.errors import BuildError, UsageError
 from detectors.go import main_package
@@ -63,11 +68,23 @@ def _listed(app: Path, entry: str) -> str:
     return "./" + "/".join(path.parts) if path.parts else "."
 
 
+_MAJOR = re.compile(r"^v[2-9][0-9]*$|^v[1-9][0-9]+$")  # a /vN major-version suffix (N >= 2)
+
+
+def exec_name(path: str) -> str:
+    """The last element of an import path, or the one before a `/vN` major-version suffix
+    ("github.com/acme/shop/v2" -> "shop"), as the go command names binaries; "" for an empty path."""
+    parts = [p for p in path.split("/") if p]
+    if len(parts) > 1 and _MAJOR.match(parts[-1]):
+        parts.pop()
+    return parts[-1] if parts else ""
+
+
 def _named(packages: list[str], module: str) -> list[Target]:
     targets: list[Target] = []
     for package in packages:
-        base = package.rstrip("/").rsplit("/", 1)[-1]
-        name = base if base not in (".", "") else (module.rstrip("/").rsplit("/", 1)[-1] or "app")
+        base = exec_name(package.removeprefix("./")) if package not in (".", "./") else ""
+        name = base or exec_name(module) or "app"
         name = "".join(c if c.isalnum() or c in "._-" else "-" for c in name).lstrip(".") or "app"
         while name in {t.name for t in targets}:
             name += "-2"

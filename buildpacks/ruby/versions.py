@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 
-from builder.errors import BuildError
+from builder.errors import BuildError, UsageError
+from detectors.ruby import CONSTRAINT as _CONSTRAINT
 
 STACK_SUITE = "trixie"  # the stack dockless builds on (builder.stack's default suite)
 OFFERED = {"bookworm": "3.1", "trixie": "3.3"}  # Debian suite -> its Ruby series (rubyX.Y packages)
-_CONSTRAINT = re.compile(r"^\s*(~>|>=|<=|!=|=|>|<)?\s*v?(\d+(?:\.\d+)*)")
 
 
 def _tuple(version: str, size: int = 3) -> tuple[int, ...]:
@@ -29,8 +29,8 @@ def _accepts(constraint: str, candidate: tuple[int, ...]) -> bool:
     """One RubyGems requirement (Gem::Requirement's operators) against `candidate`; `=`/bare compares
     only as many parts as the Debian series can promise (major.minor)."""
     match = _CONSTRAINT.match(constraint)
-    if not match:
-        raise BuildError(f"the Ruby version '{constraint}' is not a version or a RubyGems requirement",
+    if not match:  # the detector refuses these first (detectors.ruby.check_request): the same kind, exit 2
+        raise UsageError(f"the Ruby version '{constraint}' is not a version or a RubyGems requirement",
                          "write e.g. 3.3.4 or '~> 3.3' (Gemfile), or fix .ruby-version")
     op, raw = match.group(1) or "=", match.group(2)
     wanted = _tuple(raw)

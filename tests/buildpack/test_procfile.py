@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from builder.buildpack.procfile import parse_procfile, read_procfile
+from builder.errors import UsageError
 
 
 def test_types_in_file_order_comments_and_blanks_skipped() -> None:
@@ -13,8 +16,15 @@ def test_types_in_file_order_comments_and_blanks_skipped() -> None:
         ("web", "node server.js"), ("worker", "node worker.js --queue=high"), ("clock", "node clock.js")]
 
 
-def test_a_later_line_wins_in_the_first_ones_place() -> None:
-    assert list(parse_procfile("web: a\nworker: w\nweb: b\n").items()) == [("web", "b"), ("worker", "w")]
+def test_a_type_written_twice_is_a_usage_error_naming_both_lines() -> None:
+    with pytest.raises(UsageError) as info:
+        parse_procfile("# two webs\nweb: a\nworker: w\n\nweb: b\n")
+    assert info.value.exit_code == 2
+    assert "'web' twice (lines 2 and 5)" in info.value.message and "worker:" in (info.value.hint or "")
+
+
+def test_the_same_type_in_a_comment_or_a_skipped_line_is_no_duplicate() -> None:
+    assert parse_procfile("web: a\n# web: old\nweb:\n") == {"web": "a"}
 
 
 def test_lines_that_do_not_parse_are_skipped() -> None:

@@ -120,3 +120,61 @@ def test_go_versions_sort_as_the_go_command_sorts_them() -> None:
     assert sorted(reversed(order), key=version_key) == order
     with pytest.raises(ValueError):
         version_key("go1.22")
+
+
+def test_a_replace_outside_the_subdir_cannot_build_alone_exit_3(tmp_path: Path) -> None:
+    """gomono: --subdir services/api copies only that directory, so `../../shared` is not there."""
+    from builder.errors import SourceError
+
+    write(tmp_path, {"go.mod": "module example.com/api\n\ngo 1.23\n\nrequire example.com/shared v0.0.0\n\n"
+                               "replace example.com/shared => ../../shared\n",
+                     "cmd/api/main.go": "package main\n\nfunc main() {}\n"})
+    with pytest.raises(SourceError) as info:
+        GoDetector().detect(tmp_path, {})
+    assert info.value.exit_code == 3 and "\n" not in info.value.message
+    assert "replaces example.com/shared with ../../shared, a directory outside" in info.value.message
+    assert "cannot build alone" in info.value.message and "go mod vendor" in (info.value.hint or "")
+
+
+def test_replace_blocks_absolute_paths_and_a_directory_without_go_mod(tmp_path: Path) -> None:
+    from builder.errors import SourceError
+
+    write(tmp_path, {"go.mod": "module example.com/app\ngo 1.22\nreplace (\n\texample.com/a v1.0.0 => /home/me/a\n)\n",
+                     "main.go": "package main\n"})
+    with pytest.raises(SourceError, match="with /home/me/a, a directory outside"):
+        GoDetector().detect(tmp_path, {})
+    write(tmp_path, {"go.mod": "module example.com/app\ngo 1.22\nreplace example.com/lib => ./lib\n", "lib/x.go": ""})
+    with pytest.raises(UsageError, match="replaces example.com/lib with ./lib, which has no go.mod") as info:
+        GoDetector().detect(tmp_path, {})
+    assert info.value.exit_code == 2
+
+
+def test_replacements_inside_the_workspace_and_module_replacements_pass(tmp_path: Path) -> None:
+    """A --subdir that is a member of a JS workspace keeps the root: a sibling under it is inside."""
+    write(tmp_path, {"svc/go.mod": "module example.com/svc\ngo 1.22\nrequire example.com/lib v0.0.0\n"
+                                   "replace example.com/lib => ../lib\n"
+                                   "replace golang.org/x/net => golang.org/x/net v0.30.0\n",
+                     "svc/main.go": "package main\n", "lib/go.mod": "module example.com/lib\n"})
+    mod = read_gomod(tmp_path / "svc" / "go.mod")
+    assert mod is not None and mod.replaces == (("example.com/lib", "../lib"),
+                                                ("golang.org/x/net", "golang.org/x/net v0.30.0"))
+    assert GoDetector().detect(tmp_path, {}, "svc").passed
+
+
+def test_a_go_work_member_built_alone_is_exit_3_and_asks_no_proxy(tmp_path: Path) -> None:
+    """gowork: api requires example.com/shared v0.0.0, which only the root go.work's `use ./shared` provides."""
+    from builder.errors import SourceError
+
+    write(tmp_path, {"go.mod": "module example.com/api\n\ngo 1.24\n\nrequire example.com/shared v0.0.0\n",
+                     "main.go": "package main\n"})
+    with pytest.raises(SourceError) as info:
+        GoDetector().detect(tmp_path, {})
+    assert info.value.exit_code == 3 and "\n" not in info.value.message
+    assert "requires example.com/shared v0.0.0, a placeholder version" in info.value.message
+    assert "go.work" in info.value.message
+    # listed in go.sum (so its hash is pinned), or vendored: the go command can build it
+    write(tmp_path, {"go.sum": "example.com/shared v0.0.0 h1:abc=\nexample.com/shared v0.0.0/go.mod h1:def=\n"})
+    assert GoDetector().detect(tmp_path, {}).passed
+    (tmp_path / "go.sum").unlink()
+    write(tmp_path, {"vendor/modules.txt": "# example.com/shared v0.0.0\n"})
+    assert GoDetector().detect(tmp_path, {}).passed

@@ -192,6 +192,48 @@ def test_a_lone_main_go_without_go_mod_builds_in_gopath_mode(
     assert "found package main with no go.mod" in run.stderr and "Go '1.24.4' from BP_GO_VERSION" in run.stderr
     assert run_container(run.last_line, docker_config=docker_config) == "hello from the api command\n"
 
+CGO_APP = """package main
+
+/*
+static int answer(void) { return 42; }
+*/
+import "C"
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+)
+
+func main() {
+	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintf(w, "cgo says %d\\n", int(C.answer())) })
+	http.ListenAndServe(":"+os.Getenv("PORT"), nil)
+}
+"""
+
+
+def test_a_cgo_app_builds_with_gcc_links_glibc_serves_and_is_reproducible(
+        publish: Publish, registry: Registry, docker_config: Path, build_cache: Path, tmp_path: Path,
+        repo_name: str, docker_engine: object) -> None:
+    """`import "C"` turns cgo on (the go command's default with a C compiler): gcc in the build root only."""
+    source = tmp_path / "cgo"
+    source.mkdir()
+    _, url = publish(source, {"go.mod": "module example.com/cgoapp/v2\n\ngo 1.24.4\n", "main.go": CGO_APP})
+    run = dockless("build", url, "--image", f"{registry.host}/{repo_name}:v1", docker_config=docker_config,
+                   cache_dir=build_cache)
+    assert run.code == 0, run.stderr
+    assert 'cgo on: main.go imports "C"' in run.stderr
+    assert ". -> /layers/go/bin/cgoapp" in run.stderr  # the /v2 suffix is not the binary's name
+    assert run_container(run.last_line, docker_config=docker_config) == "cgo says 42\n"
+    every = [n for _, data in layers(registry, repo_name, run.last_line.split("@")[1])[:-1] for n in names(data)]
+    assert "layers/go/bin/cgoapp" in every and not [n for n in every if n.endswith(("bin/gcc", "cc1"))]
+    # -a compiles every package again, C included: the same bytes, the same digest
+    again = dockless("build", url, "--image", f"oci:{tmp_path / 'again'}", "--env", "GOFLAGS=-a",
+                     cache_dir=build_cache)
+    assert again.code == 0, again.stderr
+    assert again.last_line.split("@")[1] == run.last_line.split("@")[1]
+
+
 BAD: dict[str, dict[str, str]] = {
     "malformed-go-mod": {"go.mod": "module example.com/bad\n\ngo 1.24\nrequire (\n\tgithub.com/x/y v1.0.0\n",
                          "main.go": "package main\n\nfunc main() {}\n"},
@@ -204,7 +246,16 @@ BAD: dict[str, dict[str, str]] = {
     "two-commands": {"go.mod": "module example.com/bad\n\ngo 1.24.4\n",
                      "cmd/a/main.go": "package main\n\nfunc main() {}\n",
                      "cmd/b/main.go": "package main\n\nfunc main() {}\n"},
+    # gomono of the trial, as --subdir services/api sees it: the replacement is not in the source
+    "replace-outside": {"go.mod": "module example.com/api\n\ngo 1.24.4\n\nrequire example.com/shared v0.0.0\n\n"
+                                  "replace example.com/shared => ../../shared\n",
+                        "main.go": "package main\n\nfunc main() {}\n"},
+    # gowork of the trial, as --subdir api sees it: only the root go.work's `use ./shared` provides it
+    "go-work-member": {"go.mod": "module example.com/api\n\ngo 1.24.4\n\nrequire example.com/shared v0.0.0\n",
+                       "main.go": "package main\n\nfunc main() {}\n"},
+    "cgo-turned-off": {"go.mod": "module example.com/bad\n\ngo 1.24.4\n", "main.go": CGO_APP},
 }
+BAD_ENV = {"cgo-turned-off": {"CGO_ENABLED": "0"}}
 
 
 @pytest.mark.parametrize(("case", "code", "words"), [
@@ -213,6 +264,10 @@ BAD: dict[str, dict[str, str]] = {
     ("missing-module", 5, ("go mod download", "github.com/dockless-nobody/nothing")),
     ("failing-compile", 5, ("go build", "undefined: undefinedThing")),
     ("two-commands", 5, ("found 2 main packages (cmd/a, cmd/b)", "BP_GO_TARGETS=./cmd/a:./cmd/b")),
+    ("replace-outside", 3, ("replaces example.com/shared with ../../shared, a directory outside",
+                            "cannot build alone")),
+    ("go-work-member", 3, ("requires example.com/shared v0.0.0, a placeholder version", "go.work")),
+    ("cgo-turned-off", 5, ('main.go imports "C" (cgo), and CGO_ENABLED=0 leaves it out', "CGO_ENABLED=0")),
 ])
 def test_bad_go_input_fails_in_one_line_and_pushes_nothing(
         case: str, code: int, words: tuple[str, ...], publish: Publish, registry: Registry,
@@ -221,7 +276,9 @@ def test_bad_go_input_fails_in_one_line_and_pushes_nothing(
     source.mkdir()
     _, url = publish(source, BAD[case])
     run = dockless("build", url, "--image", f"{registry.host}/{repo_name}:v1",
-                   *env_args({"GOPROXY": "https://proxy.golang.org"}), docker_config=docker_config,
-                   cache_dir=build_cache)
+                   *env_args({"GOPROXY": "https://proxy.golang.org", **BAD_ENV.get(case, {})}),
+                   docker_config=docker_config, cache_dir=build_cache)
     assert_clean_error(run, code, *words)
+    if code == 3:  # refused at detect: nothing was downloaded, no proxy was asked
+        assert "golang.org/toolchain" not in run.stderr and "go mod download" not in run.stderr
     assert registry.tags(repo_name) == []

@@ -67,3 +67,15 @@ def test_processes_first_target_is_web_and_a_procfile_wins(tmp_path: Path) -> No
     write(tmp_path, {"Procfile": "web: api --verbose\n"})
     procs = {p.type: p for p in _processes(tmp_path, targets, "/workspace")}
     assert procs["web"].command == ("/layers/go/bin/api", "--verbose")  # a binary name runs by its path
+
+
+def test_a_major_version_suffix_is_not_the_binary_name_as_go_build_names_it(tmp_path: Path) -> None:
+    from buildpacks.go.targets import exec_name
+
+    write(tmp_path, {"main.go": MAIN, "cmd/api/v3/main.go": MAIN})
+    assert find_targets(tmp_path, {}, "github.com/acme/shop/v2") == [Target(".", "shop")]
+    assert find_targets(tmp_path, {"BP_GO_TARGETS": "./cmd/api/v3"}, "github.com/acme/shop/v2") == [
+        Target("./cmd/api/v3", "api")]
+    # the go command's isVersionElement: v2…v9, v10…; not v0, v1, v01 or gopkg.in's yaml.v3
+    assert [exec_name(p) for p in ("example.com/x/v10", "example.com/x/v1", "example.com/x/v0", "example.com/v01",
+                                   "gopkg.in/yaml.v3", "v2", "")] == ["x", "v1", "v0", "v01", "yaml.v3", "v2", ""]

@@ -54,7 +54,7 @@ def differences(ours: list[tuple[str, bytes]], theirs: list[tuple[str, bytes]], 
 
 
 def _entries(data: bytes) -> dict[str, tuple[int, int, int, int, str, bytes]]:
-    entries = {}
+    entries: dict[str, tuple[int, int, int, int, str, bytes]] = {}
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         for member in tar.getmembers():
             file = tar.extractfile(member) if member.isfile() else None

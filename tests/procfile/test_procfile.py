@@ -110,3 +110,19 @@ def test_an_interpreter_the_image_cannot_have_fails(tmp_path: Path) -> None:
     write(tmp_path, {"app.py": "#!/usr/bin/python3\n"}, ["app.py"])
     with pytest.raises(BuildError, match="app.py starts with '#!/usr/bin/python3', an interpreter the image"):
         script_packages(Process("web", ("./app.py",)), tmp_path, "/workspace")
+
+
+def test_two_web_lines_fail_detection_with_exit_2_naming_both_lines(tmp_path: Path) -> None:
+    from builder.errors import UsageError
+
+    (tmp_path / "Procfile").write_bytes(b"web: ./old.sh\r\nworker: ./w.sh\r\nweb: ./new.sh\r\n")
+    with pytest.raises(UsageError, match=r"'web' twice \(lines 1 and 3\)") as info:
+        ProcfileDetector().detect(tmp_path, {})
+    assert info.value.exit_code == 2
+
+
+def test_two_web_lines_are_exit_2_through_the_cli(tmp_path: Path) -> None:
+    from tests.e2e.cli import assert_clean_error, dockless
+
+    (tmp_path / "Procfile").write_text("web: ./a.sh\nweb: ./b.sh\n")
+    assert_clean_error(dockless("detect", str(tmp_path)), 2, "'web' twice (lines 1 and 2)")

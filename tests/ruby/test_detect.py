@@ -67,6 +67,42 @@ def test_ruby_version_order_and_the_reason_names_the_winner(tmp_path: Path, file
     assert any(source in reason or (source == "default" and "stack's Ruby" in reason) for reason in found.reasons)
 
 
+@pytest.mark.parametrize("files", [
+    {"Gemfile": "gem 'rack'\n", ".ruby-version": "\ufeff3.3.8\r\n"},
+    {"Gemfile": '\ufeffruby file: ".ruby-version"\r\ngem "rack"\r\n', ".ruby-version": "\ufeff3.3.8\r\n"},
+])
+def test_a_byte_order_mark_and_crlf_are_not_part_of_the_version(tmp_path: Path, files: dict[str, str]) -> None:
+    """rb2 of the trial: a Windows editor's .ruby-version, read directly or through the Gemfile."""
+    meta = RubyDetector().detect(app(tmp_path, files), {}).metadata("ruby")
+    assert meta["ruby"] == "3.3.8"
+    assert pick_series(meta["ruby"], meta["ruby_source"]) == "3.3"
+
+
+def test_ruby_version_system_means_the_stacks_ruby_with_a_reason(tmp_path: Path) -> None:
+    found = RubyDetector().detect(app(tmp_path, {"Gemfile": "gem 'rack'\n", ".ruby-version": "system\n"}),
+                                  {"BP_RUBY_VERSION": "3.1"})
+    meta = found.metadata("ruby")
+    assert (meta["ruby"], meta["ruby_source"]) == ("", ".ruby-version (system)")
+    assert ".ruby-version says 'system' (rbenv's word for the installed Ruby): the stack's Ruby" in found.reasons
+    assert pick_series(meta["ruby"], meta["ruby_source"]) == "3.3"
+
+
+@pytest.mark.parametrize(("files", "env", "words"), [
+    ({"Gemfile": "gem 'rack'\n", ".ruby-version": "latest\n"}, {}, ".ruby-version: the Ruby version 'latest'"),
+    ({"Gemfile": 'ruby file: ".ruby-version"\n', ".ruby-version": "system\n"}, {},
+     "Gemfile ruby file: .ruby-version: the Ruby version 'system'"),  # Bundler reads the file as a version
+    ({"Gemfile": 'ruby "three"\n'}, {}, "Gemfile ruby directive: the Ruby version 'three'"),
+    ({"Gemfile": "gem 'rack'\n"}, {"BP_RUBY_VERSION": "3.3,\u200bx"}, "BP_RUBY_VERSION: the Ruby version '3.3,\\u200bx'"),
+])
+def test_a_malformed_version_is_exit_2_naming_its_source(tmp_path: Path, files: dict[str, str], env: dict[str, str],
+                                                         words: str) -> None:
+    with pytest.raises(UsageError) as info:
+        RubyDetector().detect(app(tmp_path, files), env)
+    assert info.value.exit_code == 2 and words in info.value.message and "\n" not in info.value.message
+    with pytest.raises(UsageError):  # the build-time reader agrees on the kind
+        pick_series("latest", ".ruby-version")
+
+
 def test_lockfile_bundler_platforms_and_start_command(tmp_path: Path) -> None:
     found = RubyDetector().detect(app(tmp_path, {"Gemfile": "gem 'puma'\n", "config.ru": "run x\n",
                                                  "Gemfile.lock": LOCK.replace("rack (2.2.22)", "puma (6.4.0)")}), {})
@@ -180,3 +216,10 @@ def test_a_rails_app_starts_rails_server_and_precompiles_when_it_has_an_asset_pi
     meta = RubyDetector().detect(app(tmp_path, files), {}).metadata("ruby")
     assert meta["start_command"] == "bundle exec bin/rails server -b 0.0.0.0 -p ${PORT:-8080}"
     assert (meta["rails"], meta["assets"]) == ("true", "true")
+
+
+def test_a_malformed_ruby_version_file_is_exit_2_through_the_cli(tmp_path: Path) -> None:
+    """As a malformed .python-version is: the kind of a bad input file, not a failed build (exit 5)."""
+    run = dockless("detect", str(app(tmp_path, {"Gemfile": "gem 'rack'\n", "config.ru": "run ->(e) { }\n",
+                                                ".ruby-version": "\ufefflatest\r\n"})))
+    assert_clean_error(run, 2, ".ruby-version: the Ruby version 'latest' is not a version")
