@@ -94,6 +94,7 @@ def write_archive_to(image: Image, out: IO[bytes], name: RegistryRef | None, ctx
 
 def write_archive(image: Image, ref: ArchiveRef, ctx: Context) -> None:
     dest = Path(ref.path)
+    ref.require_digest(image.digest)  # before anything is written, naming the reference as given
     with writing("the docker-archive", dest):
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")

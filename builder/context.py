@@ -16,7 +16,7 @@ from builder.image.blobs import BlobStore
 from builder.image.media import Platform
 from builder.reference import Reference
 
-__all__ = ["NOTICE", "Context", "ProgressFn", "Written", "no_progress"]
+__all__ = ["Context", "ProgressFn", "Written", "no_progress"]
 
 # (what, done, total) — total 0 when unknown. The CLI turns these into progress bars.
 # A negative total (NOTICE) makes `what` a one-line notice instead (a retry, a 413 fallback).

@@ -55,14 +55,24 @@ def _blob_path(root: Path, digest: Digest) -> Path:
 
 
 def _read_index(root: Path) -> dict[str, Any]:
+    """index.json as a dict: NotFoundError (12) when absent; UsageError (2) naming the file when damaged."""
+    path = root / "index.json"
     try:
-        index: dict[str, Any] = json.loads((root / "index.json").read_text())
-        return index
+        index = json.loads(path.read_text())
     except (FileNotFoundError, NotADirectoryError):
         raise NotFoundError(f"'{root}' is not an OCI image layout (no index.json)",
                             "point oci: at a directory written by dockless, skopeo or umoci") from None
-    except json.JSONDecodeError as e:
-        raise UsageError(f"'{root}/index.json' is not valid JSON: {e}") from None
+    except ValueError as e:  # not JSON, or not UTF-8 at all
+        raise _damaged(root, path, str(e)) from None
+    if not isinstance(index, dict):
+        raise _damaged(root, path, f"a JSON {type(index).__name__}, not an object")
+    return index
+
+
+def _damaged(root: Path, path: Path, why: str) -> UsageError:
+    return UsageError(f"the OCI layout '{root}' is damaged: {path} is not a valid index ({why[:120]})",
+                      f"it can neither be read nor added to: remove {root} and write it again "
+                      f"(dockless build/copy … oci:{root}[:TAG])")
 
 
 def _read_blob(root: Path, digest: Digest) -> bytes:

@@ -4,6 +4,11 @@
     oci:DIR[:TAG]                      LayoutRef
     docker-archive:FILE[:NAME:TAG]     ArchiveRef
     docker-daemon:NAME:TAG             DaemonRef
+
+Anything else that looks like a transport (`dir:/x`, `containers-storage:…`,
+`docker://host/repo`, an `http(s)://` URL) is a UsageError naming the four
+forms: such a prefix would otherwise be read as a registry host `dir:` and
+fail later as an unreachable registry (exit 10) or a bogus digest.
 """
 
 from __future__ import annotations
@@ -22,6 +27,18 @@ _REPO_COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
 _TAG = re.compile(r"^[\w][\w.-]{0,127}$")
 _PINNED = re.compile(r"@(sha256|sha512):[0-9a-f]+$")
 _HINT = "use host[:port]/repo[:tag], oci:DIR[:TAG], docker-archive:FILE[:NAME:TAG] or docker-daemon:NAME:TAG"
+TRANSPORTS = ("oci", "docker-archive", "docker-daemon")
+_WORD_PREFIX = re.compile(r"^([A-Za-z][A-Za-z0-9+._-]*):")
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@")
+# skopeo's / containers-image's transport names, with what to write instead here.
+_SKOPEO = {
+    "dir": "dockless does not write skopeo's dir: layout; use oci:DIR[:TAG] (an OCI image layout skopeo also reads)",
+    "containers-storage": "dockless cannot write podman's store; write docker-archive:FILE and 'podman load -i FILE', "
+                          "or oci:DIR and 'podman pull oci:DIR'",
+    "oci-archive": "dockless writes an OCI layout directory, not a tarball: use oci:DIR[:TAG], "
+                   "or docker-archive:FILE for one file",
+}
 
 
 @dataclass(frozen=True)
@@ -102,6 +119,13 @@ class ArchiveRef:
     path: str
     name: RegistryRef | None = None
 
+    def require_digest(self, actual: Digest) -> None:
+        """UsageError (exit 2) when the NAME:TAG@sha256:… this destination pins is not `actual`,
+        quoting the docker-archive: reference as given (as `RegistryRef.require_digest` does for a registry)."""
+        if self.name is not None and self.name.digest is not None and self.name.digest != actual:
+            raise UsageError(f"{self}@{self.name.digest} names digest {self.name.digest.short} but the image is "
+                             f"{actual}", "drop the @sha256:… part to write the tag, or give the image's own digest")
+
     def __str__(self) -> str:
         name = f":{self.name.familiar}:{self.name.tag or 'latest'}" if self.name else ""
         return f"docker-archive:{self.path}{name}"
@@ -170,10 +194,62 @@ def parse_registry_ref(text: str) -> RegistryRef:
     return RegistryRef(registry, repository, tag, digest)
 
 
+def redact_reference(text: str) -> str:
+    """`http://user:pw@host/x` → `http://***@host/x`: a reference as it may be quoted in a message."""
+    return _USERINFO.sub(lambda m: f"{m.group('scheme')}***@", text)
+
+
+def _unknown_transport(text: str) -> None:
+    """UsageError (exit 2) when `text` starts with a transport dockless does not know, or is a URL.
+
+    A `word:` prefix is a registry host only as `host:PORT/…` (digits) and a
+    tag only as `name:tag` with no `/` after it, so `dir:/tmp/x` and
+    `foo:bar/baz` are refused here rather than dialled as host `dir:`.
+    Docker's own image references have no scheme either (distribution/reference).
+    """
+    shown = redact_reference(text)
+    url = _URL.match(text)
+    if url and url.group(1) not in TRANSPORTS:  # `oci:///abs/dir` is a layout path, as before
+        scheme = url.group(1).lower()
+        if scheme == "docker":
+            raise UsageError(f"'{shown}' is skopeo's form of a registry reference",
+                             f"drop docker://: write '{shown[len(url.group(0)):]}'")
+        if scheme in ("http", "https"):
+            rest = text[len(url.group(0)):]
+            host_path = rest.split("@", 1)[1] if "@" in rest.split("/", 1)[0] else rest
+            raise UsageError(f"'{shown}' is a URL, not an image reference",
+                             f"write host[:port]/repo[:tag] without {scheme}://, e.g. '{host_path}'; "
+                             "credentials come from 'docker login' (config.json), never from the reference")
+        raise UsageError(f"unknown transport '{scheme}://' in '{shown}'", _HINT)
+    word = _WORD_PREFIX.match(text)
+    if not word or word.group(1) in TRANSPORTS:
+        return
+    name, rest = word.group(1), text[len(word.group(0)):]
+    port, slash, _ = rest.partition("/")
+    if slash and port.isdigit():
+        return  # host:port/repo
+    if not slash and (name.lower() not in _SKOPEO or _TAG.match(rest.partition("@")[0])):
+        return  # name:tag on Docker Hub (`docker:dind`, `dir:1`); a bad tag is parse_registry_ref's to say
+    hint = _SKOPEO.get(name.lower(), _HINT)
+    raise UsageError(f"unknown transport '{name}:' in '{shown}' (dockless knows oci:, docker-archive:, "
+                     "docker-daemon: and host/repo)", hint)
+
+
+def require_registry(text: str, what: str) -> RegistryRef:
+    """`text` parsed, and a registry reference: UsageError (exit 2) naming `what` for oci:, docker-archive:
+    and docker-daemon:, which a cluster (Kubernetes, Tekton) cannot pull from."""
+    ref = parse_reference(text)
+    if not isinstance(ref, RegistryRef):
+        raise UsageError(f"{what} needs a registry repository, not {ref}: a cluster cannot pull from it",
+                         "give host[:port]/repo, e.g. registry.example.com/team")
+    return ref
+
+
 def parse_reference(text: str) -> Reference:
     """Parse any of the four reference forms; UsageError with the forms as hint."""
     if not text or text.strip() != text:
-        raise UsageError(f"'{text}' is not an image reference", _HINT)
+        raise UsageError(f"'{redact_reference(text)}' is not an image reference", _HINT)
+    _unknown_transport(text)
     scheme, sep, rest = text.partition(":")
     if sep and scheme == "oci":
         if not rest:
@@ -193,6 +269,4 @@ def parse_reference(text: str) -> Reference:
         if not rest:
             raise UsageError("docker-daemon: needs NAME:TAG", "e.g. docker-daemon:app:latest")
         return DaemonRef(parse_registry_ref(rest))
-    if sep and scheme in ("docker", "http", "https") and rest.startswith("//"):
-        return parse_registry_ref(rest[2:])
     return parse_registry_ref(text)

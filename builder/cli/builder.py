@@ -8,13 +8,13 @@ from pathlib import Path
 
 import click
 
-from builder.cli.build import check_native, write_digest_file
+from builder.cli.build import check_native, prepare_digest_file, write_digest_file
 from builder.cli.common import common_options, make_context
-from builder.cli.output import result
+from builder.cli.output import result, stdout
 from builder.errors import BuildError, UsageError
 from builder.lifecycle.pipeline import BuildRequest, build
 from builder.lifecycle.services import default_services
-from builder.reference import parse_reference
+from builder.reference import parse_reference, require_registry
 from builder.source import SourceSpec
 from builder.step.image import builder_services, dockless_source
 from builder.step.manifests import DEFAULT_BUILDER, render_manifests
@@ -32,10 +32,10 @@ def command() -> None:
               help="Write the files under DIR (tekton/task.yaml, …) instead of printing them.")
 def manifests(builder_image: str, out: str | None) -> None:
     """Print (or write) the Tekton Task and Pipeline and the Knative BuildTemplate for a builder image."""
-    parse_reference(builder_image)  # a typo fails here, not in the cluster
+    require_registry(builder_image, "--builder")  # a typo or an oci: path fails here, not in the cluster
     files = render_manifests(builder_image)
     if out is None:
-        sys.stdout.write("---\n".join(files.values()))
+        stdout("---\n".join(files.values()))
         return
     for rel, text in files.items():
         path = Path(out) / rel
@@ -64,6 +64,7 @@ def create(source: str | None, image_ref: str, digest_file: str | None, verbose:
     """
     ctx, out = make_context(verbose, cache_dir, insecure, platform)
     check_native(ctx.platform)
+    prepare_digest_file(digest_file)
     request = BuildRequest(
         source=SourceSpec(source or str(dockless_source())), image=parse_reference(image_ref),
         buildpacks=("python",), source_date_epoch=os.environ.get("SOURCE_DATE_EPOCH"),

@@ -7,6 +7,7 @@ import click
 from builder.cli.common import common_options, make_context, platforms_of
 from builder.cli.output import result
 from builder.errors import UsageError
+from builder.image.media import require_platform
 from builder.reference import parse_reference
 from builder.transport import holds_indexes, read_image, read_tree, write_image, write_tree
 
@@ -60,6 +61,8 @@ def copy_cmd(src: str, dst: str, all_platforms: bool, verbose: bool, cache_dir: 
         why = "as asked by --platform" if platform else f"{dest} holds one image; choose another with --platform"
         out.log(f"{source} is an index ({offered}): copying only {ctx.platform}, {why}")
     image = read_image(source, ctx)
+    if platform and (tree is None or not tree.is_index):
+        require_platform(image.platform, ctx.platform, str(source))  # as an index without it would: exit 12
     out.log(f"writing {dest} ({len(image.layers)} layers, {image.digest})")
     written = write_image(image, dest, ctx)
     result(written.pinned)

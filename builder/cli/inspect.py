@@ -11,6 +11,7 @@ from builder.cli.common import common_options, make_context
 from builder.cli.output import result
 from builder.image.image import Image
 from builder.image.index import Node, describe_index
+from builder.image.media import choose_platform, require_platform
 from builder.reference import parse_reference
 from builder.transport import holds_indexes, read_image, read_tree
 
@@ -89,12 +90,17 @@ def inspect_cmd(ref: str, as_json: bool, verbose: bool, cache_dir: str | None, i
     """
     ctx, _ = make_context(verbose, cache_dir, insecure, platform)
     source = parse_reference(ref)
-    if platform is None and holds_indexes(source):
-        tree = read_tree(source, ctx)
-        if tree is not None and tree.is_index:
-            t = describe_tree(tree)
-            result(json.dumps(t, indent=2) if as_json else _human_index(t))
-            return
+    tree = read_tree(source, ctx) if holds_indexes(source) else None
+    if tree is not None and tree.is_index and platform is None:
+        t = describe_tree(tree)
+        result(json.dumps(t, indent=2) if as_json else _human_index(t))
+        return
     image = read_image(source, ctx)
     d = describe(image)
+    if tree is not None and tree.is_index:
+        # The platform as the index entry says it (linux/arm64), not as the config spells it (linux/arm64/v8).
+        entry = choose_platform(json.loads(tree.data), ctx.platform, str(source))
+        d["platform"] = str(entry.platform)
+    elif platform is not None:
+        require_platform(image.platform, ctx.platform, str(source))  # as an index without it would: exit 12
     result(json.dumps(d, indent=2) if as_json else _human(d))

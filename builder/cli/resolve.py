@@ -11,12 +11,13 @@ import click
 
 from builder.cli.build import check_native
 from builder.cli.common import common_options, make_context
+from builder.cli.output import stdout
 from builder.cli.sourceopts import parse_env
 from builder.errors import UsageError
 from builder.image.image import Image
 from builder.lifecycle.pipeline import BuildRequest, build
 from builder.lifecycle.services import default_services
-from builder.reference import Reference, parse_reference
+from builder.reference import Reference, parse_reference, require_registry
 from builder.resolve import SourceRef, load_documents, resolve_documents
 from builder.source import SourceSpec
 from builder.transport import write_image
@@ -46,7 +47,7 @@ def command(targets: tuple[str, ...], image_prefix: str | None, env: tuple[str, 
     if not prefix:
         raise UsageError(f"no repository to push to: give --image-prefix or set {REPO_ENV}",
                          "e.g. --image-prefix registry.example.com/team (as ko's KO_DOCKER_REPO)")
-    parse_reference(f"{prefix.rstrip('/')}/name:tag")  # a bad prefix fails now, before any build
+    require_registry(f"{prefix.rstrip('/')}/name:tag", "--image-prefix")  # fails now, before any build
     files = [doc for target in targets for doc in load_documents(Path(target))]
     ctx, out = make_context(verbose, cache_dir, insecure, platform)
     check_native(ctx.platform)
@@ -73,5 +74,5 @@ def command(targets: tuple[str, ...], image_prefix: str | None, env: tuple[str, 
             write_image(image, destination, ctx)
     if not images:
         out.log("no dockless:// references: the YAML is printed unchanged")
-    sys.stdout.write("---\n".join(doc.dump() for doc in files if doc.docs))
+    stdout("---\n".join(doc.dump() for doc in files if doc.docs))
     sys.stdout.flush()

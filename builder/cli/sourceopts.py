@@ -25,7 +25,9 @@ def parse_env(pairs: tuple[str, ...]) -> dict[str, str]:
     env: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
-        if not sep or not key or not key.replace("_", "a").isalnum():
-            raise UsageError(f"--env '{pair.split('=')[0]}=…' is not of the form KEY=VALUE", "e.g. --env BP_NODE_VERSION=20")
+        if not sep:  # no value to hide: quote what was typed
+            raise UsageError(f"--env '{pair}' is not of the form KEY=VALUE", "e.g. --env BP_NODE_VERSION=20")
+        if not key or not key.replace("_", "a").isalnum():  # the value may be a secret: never echo it
+            raise UsageError(f"--env '{key}=…' is not of the form KEY=VALUE", "e.g. --env BP_NODE_VERSION=20")
         env[key] = value
     return env

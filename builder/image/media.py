@@ -139,11 +139,39 @@ class Descriptor:
         return d
 
 
+# The variant an architecture has when none is written (containerd's platforms.Normalize):
+# `linux/arm64` and `linux/arm64/v8` are the same platform.
+_DEFAULT_VARIANT = {"arm64": "v8", "arm": "v7"}
+
+
+def same_platform(wanted: Platform, actual: Platform) -> bool:
+    """True when a single image of `actual` (its config's os/architecture/variant) is the `wanted` one.
+
+    As `Platform.matches`, but an unwritten variant is the architecture's
+    default on either side (containerd normalises arm64 to arm64/v8).
+    """
+    if (wanted.os, wanted.architecture) != (actual.os, actual.architecture):
+        return False
+    if wanted.variant is None:
+        return True
+    default = _DEFAULT_VARIANT.get(actual.architecture)
+    return (actual.variant or default) == (wanted.variant or default)
+
+
+def require_platform(actual: Platform, wanted: Platform, name: str, hint: str | None = None) -> None:
+    """NotFoundError (exit 12, the same as `choose_platform` for an index) when the single image `name`,
+    whose config says `actual`, is not `wanted`; `hint` replaces the default advice about --platform."""
+    if not same_platform(wanted, actual):
+        raise NotFoundError(f"{name} has no image for {wanted}: it is a single {actual} image, not an index",
+                            hint or f"drop --platform, or give --platform {actual}")
+
+
 def choose_platform(index: Mapping[str, Any], wanted: Platform, name: str) -> Descriptor:
-    """The first index entry for `wanted`; NotFoundError listing what the index offers."""
+    """The first index entry for `wanted` (`same_platform`: arm64 is arm64/v8); NotFoundError listing
+    what the index offers."""
     entries = [Descriptor.from_json(m) for m in index.get("manifests") or []]
     for entry in entries:
-        if entry.platform is not None and wanted.matches(entry.platform):
+        if entry.platform is not None and same_platform(wanted, entry.platform):
             return entry
     offered = sorted({str(e.platform) for e in entries if e.platform and e.platform.os != "unknown"})
     raise NotFoundError(f"{name} has no image for {wanted} (it has {', '.join(offered) or 'no platforms'})",

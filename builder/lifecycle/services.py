@@ -20,6 +20,7 @@ import httpx
 from builder.errors import StackError
 from builder.image.image import Image
 from builder.image.layer import Layer
+from builder.image.media import require_platform
 from builder.lifecycle.contract import Executor
 from builder.lifecycle.pipeline import Services
 from builder.reference import Reference
@@ -66,7 +67,10 @@ def default_services(ctx: Context, *, log: Callable[[str], None], environ: Mappi
     def base(suite: str) -> Image:
         if run_image is not None:
             log(f"run image {run_image}")
-            return read_image(run_image, ctx)
+            image = read_image(run_image, ctx)  # an index gives ctx.platform's entry or NotFoundError
+            require_platform(image.platform, ctx.platform, f"the run image {run_image}",
+                             f"give a run image built for {ctx.platform}")
+            return image
         log(f"run image: the built-in {suite} stack")
         return default_run_image(cache_root, archive(suite), ctx, log=log, progress=report("run image packages"))
 

@@ -26,8 +26,9 @@ snapshot in `ctx.environ` the CLI took — unless the caller passes
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
-from builder.context import Context
+from builder.context import NOTICE, Context
 from builder.image.image import Image
 from builder.reference import RegistryRef
 from builder.registry.connect import connect
@@ -55,9 +56,11 @@ __all__ = [
 
 
 def _options(ctx: Context, options: RegistryOptions | None) -> RegistryOptions:
+    """`options`, or the environment's, whose retries are each told as a notice through `ctx.progress`."""
     if options is not None:
         return options
-    return RegistryOptions.from_env(ctx.environ if ctx.environ is not None else os.environ, ctx.docker_config)
+    opts = RegistryOptions.from_env(ctx.environ if ctx.environ is not None else os.environ, ctx.docker_config)
+    return replace(opts, retry=replace(opts.retry, notify=lambda line: ctx.progress(line, 0, NOTICE)))
 
 
 def read_registry(ref: RegistryRef, ctx: Context, options: RegistryOptions | None = None) -> Image:

@@ -25,6 +25,7 @@ import httpx
 from builder.errors import AuthError, RegistryError
 from builder.registry.challenge import Challenge, parse_challenges, preferred
 from builder.registry.client import send
+from builder.registry.responses import credentials_required
 from builder.registry.keychain import Credential
 from builder.registry.retry import RetryPolicy
 
@@ -100,8 +101,8 @@ class TokenSource:
     def _parse(self, response: httpx.Response, started: float) -> Token:
         if response.status_code in (401, 403):
             if self.credential.anonymous:
-                raise AuthError(f"{self.host} requires credentials",
-                                f"log in with 'docker login {self.host}'", status=response.status_code)
+                raise credentials_required(self.host, "", self.credential.missing_helper,
+                                           status=response.status_code)
             raise AuthError(f"registry refused the credentials for {self.host}",
                             f"check the user name and password for {self.host} ('docker login {self.host}' "
                             "or $DOCKER_CONFIG/config.json)", status=response.status_code)

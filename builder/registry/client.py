@@ -36,7 +36,7 @@ def send_once(http: httpx.Client, request: httpx.Request, policy: RetryPolicy, *
     except httpx.TransportError as e:
         error: DocklessError = unreachable(host, e)
         if policy.retryable_exception(e):
-            raise TryAgain(error) from e
+            raise TryAgain(error, what=what) from e
         raise error from e
     except (httpx.RequestError, httpx.InvalidURL) as e:  # too many redirects, undecodable body, …
         raise RegistryError(f"{host} sent an unusable answer to {what}: {e.__class__.__name__}",
@@ -51,7 +51,7 @@ def send_once(http: httpx.Client, request: httpx.Request, policy: RetryPolicy, *
         error = status_error(response, host=host, what=what, anonymous=anonymous)
         codes = error.codes if isinstance(error, RegistryError) else ()
         raise TryAgain(error, parse_retry_after(response.headers.get("retry-after")),
-                       retry_limit(response.status_code, codes))
+                       retry_limit(response.status_code, codes), what=what)
     return response
 
 
@@ -59,12 +59,13 @@ class RegistryClient:
     """The HTTP side of one registry host (thread-safe: httpx pools connections with locks)."""
 
     def __init__(self, host: str, base_url: str, http: httpx.Client, policy: RetryPolicy, *,
-                 anonymous: bool, also_close: tuple[httpx.Client, ...] = ()) -> None:
+                 anonymous: bool, also_close: tuple[httpx.Client, ...] = (), missing_helper: str = "") -> None:
         self.host = host
         self.base_url = base_url.rstrip("/")
         self.http = http
         self.policy = policy
         self.anonymous = anonymous
+        self.missing_helper = missing_helper  # Credential.missing_helper: named when a 401 comes
         self._also_close = also_close
 
     def url(self, path: str) -> str:
@@ -84,13 +85,13 @@ class RegistryClient:
                              anonymous=self.anonymous)
         except httpx.StreamConsumed as e:
             # The auth flow had to resend after a 401 (token expired mid-push): start over.
-            raise TryAgain(RegistryError(f"{self.host} asked to re-authenticate during {what}")) from e
+            raise TryAgain(RegistryError(f"{self.host} asked to re-authenticate during {what}"), what=what) from e
 
     def fail(self, response: httpx.Response, what: str, *, repository: str = "",
              reading: bool = False) -> DocklessError:
         """The typed error for an unexpected response."""
         return status_error(response, host=self.host, what=what, repository=repository,
-                            anonymous=self.anonymous, reading=reading)
+                            anonymous=self.anonymous, reading=reading, missing_helper=self.missing_helper)
 
     def ping(self, repository: str) -> None:
         """GET /v2/: proves the host speaks the registry API and that our credentials work."""

@@ -51,5 +51,6 @@ def connect(ref: RegistryRef, options: RegistryOptions, insecure: Iterable[str],
                         origin=base_url)
     http = options.http_client(trust_env=not loopback, verify=verify, auth=auth)
     client = RegistryClient(host, base_url, http, options.retry,
-                            anonymous=credential.anonymous, also_close=(token_http,))
+                            anonymous=credential.anonymous, also_close=(token_http,),
+                            missing_helper=credential.missing_helper)
     return Repository(client, ref.repository)

@@ -36,6 +36,9 @@ class Credential:
     username: str = ""
     password: str = field(default="", repr=False)
     identity_token: str = field(default="", repr=False)
+    # Anonymous because config.json's credsStore names this program and PATH lacks it: said when the
+    # registry then asks for credentials (the docker CLI fails on the missing helper outright).
+    missing_helper: str = ""
 
     @property
     def anonymous(self) -> bool:
@@ -120,13 +123,19 @@ class Keychain:
         entry = _lookup(self.config.get("auths"), want)
         if isinstance(entry, Mapping):
             return _from_auth_entry(entry, host, self.path)
+        if isinstance(store, str) and store and self._which(f"docker-credential-{store}") is None:
+            return Credential(missing_helper=f"docker-credential-{store}")
         return ANONYMOUS
+
+    def _which(self, program: str) -> str | None:
+        """`program` on the PATH of `environ` (this process's when None)."""
+        return shutil.which(program, path=self.environ.get("PATH") if self.environ is not None else None)
 
     def _from_helper(self, name: str, host: str, *, required: bool) -> Credential | None:
         """Run `docker-credential-NAME get`; None when it has nothing for this host."""
         program = f"docker-credential-{name}"
         env = dict(self.environ) if self.environ is not None else None
-        exe = shutil.which(program, path=env.get("PATH") if env is not None else None)
+        exe = self._which(program)
         if exe is None:
             if required:
                 raise AuthError(f"the credential helper {program} configured for {host} is not installed",

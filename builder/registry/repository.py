@@ -183,7 +183,7 @@ class Repository:
             return
         error = self.client.fail(response, what, repository=self.name)
         if response.status_code == 404:  # BLOB_UPLOAD_UNKNOWN: the session expired or was lost
-            raise TryAgain(error)
+            raise TryAgain(error, what=what)
         raise error
 
     def put_manifest(self, identifier: str, data: bytes, media_type: str) -> str | None:

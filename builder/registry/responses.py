@@ -14,6 +14,7 @@ import json
 import httpx
 
 from builder.errors import AuthError, DocklessError, NotFoundError, RegistryError, UnreachableError
+from builder.reference import is_loopback_host
 from builder.registry.retry import is_tls_failure
 
 
@@ -91,17 +92,30 @@ def _detail(codes: tuple[str, ...], message: str) -> str:
     return f" ({text if len(text) <= 400 else text[:397] + '...'})"
 
 
+def credentials_required(host: str, what: str, missing_helper: str = "", *, status: int = 401,
+                         codes: tuple[str, ...] = ()) -> AuthError:
+    """The 401 to anonymous requests: "log in", or, when config.json's credsStore names a helper that is
+    not installed (`missing_helper`), that helper by name, as a missing credHelpers entry is."""
+    what = f" for {what}" if what else ""
+    if missing_helper:
+        return AuthError(f"{host} requires credentials{what}, and the credential helper {missing_helper} "
+                         "that credsStore names in the docker config is not installed",
+                         f"install {missing_helper}, or remove credsStore from config.json and run "
+                         f"'docker login {host}'", status=status, codes=codes)
+    return AuthError(f"{host} requires credentials{what}",
+                     f"log in with 'docker login {host}', or set DOCKER_CONFIG to a directory "
+                     "whose config.json holds them", status=status, codes=codes)
+
+
 def status_error(response: httpx.Response, *, host: str, what: str, repository: str = "",
-                 anonymous: bool = False, reading: bool = False) -> DocklessError:
+                 anonymous: bool = False, reading: bool = False, missing_helper: str = "") -> DocklessError:
     """The error for a response the caller did not expect (`what` names the object)."""
     status = response.status_code
     codes, message = error_codes(response)
     detail = _detail(codes, message)
     if status == 401:
         if anonymous:
-            return AuthError(f"{host} requires credentials for {repository or what}",
-                             f"log in with 'docker login {host}', or set DOCKER_CONFIG to a directory "
-                             "whose config.json holds them", status=status, codes=codes)
+            return credentials_required(host, repository or what, missing_helper, status=status, codes=codes)
         return AuthError(f"registry refused the credentials for {host}",
                          f"check the user name and password for {host} ('docker login {host}' "
                          "or $DOCKER_CONFIG/config.json)", status=status, codes=codes)
@@ -137,4 +151,7 @@ def unreachable(host: str, exc: BaseException) -> UnreachableError:
         httpx.RemoteProtocolError: "the connection was dropped",
     }
     reason = kinds.get(type(exc)) or (str(exc).strip() or exc.__class__.__name__)
-    return UnreachableError(f"cannot reach registry {host}: {reason[:200]}")
+    hint = None
+    if is_loopback_host(host):  # plain HTTP already (connect.uses_plain_http): --insecure-registry cannot help
+        hint = f"nothing answered on {host}: check that the registry is running and the port is right"
+    return UnreachableError(f"cannot reach registry {host}: {reason[:200]}", hint)

@@ -32,13 +32,16 @@ class TryAgain(Exception):
 
     `max_attempts` caps the whole loop lower than the policy does, for a
     failure worth one more try but not six (a registry's UNKNOWN error).
+    `what` names the request for the retry notice ("the upload of blob …").
     """
 
-    def __init__(self, error: Exception, retry_after: float | None = None, max_attempts: int | None = None) -> None:
+    def __init__(self, error: Exception, retry_after: float | None = None, max_attempts: int | None = None,
+                 what: str = "") -> None:
         super().__init__(str(error))
         self.error = error
         self.retry_after = retry_after
         self.max_attempts = max_attempts
+        self.what = what
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ class RetryPolicy:
     max_retry_after: float = 60.0
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False, repr=False)
     rand: Callable[[], float] = field(default=random.random, compare=False, repr=False)
+    # Told one line before each wait (see `retry_notice`), so a retry is never silent; None says nothing.
+    notify: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
 
     def retryable_status(self, status: int) -> bool:
         """408 Request Timeout, 429 Too Many Requests and transient 5xx."""
@@ -100,13 +105,30 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+def retry_notice(again: TryAgain, number: int, limit: int, delay: float) -> str:
+    """One line for failed attempt `number` of `limit`: what failed, why, and when the next try is.
+
+    "retrying the upload of blob 82a5a5c07b95 in 1.4 s (attempt 2 of 6): cannot reach registry
+    127.0.0.1:5934: [Errno 111] Connection refused"
+    """
+    what = f" {again.what}" if again.what else ""
+    return f"retrying{what} in {delay:.1f} s (attempt {number + 1} of {limit}): {again.error}"
+
+
 def retrying(policy: RetryPolicy, attempt: Callable[[], T]) -> T:
-    """Run `attempt` until it returns, raising the last `TryAgain.error` when attempts run out."""
+    """Run `attempt` until it returns, raising the last `TryAgain.error` when attempts run out.
+
+    Before each wait, `policy.notify` (when set) gets `retry_notice`'s line.
+    """
     for number in range(1, policy.attempts + 1):
         try:
             return attempt()
         except TryAgain as again:
-            if number >= min(policy.attempts, again.max_attempts or policy.attempts):
+            limit = min(policy.attempts, again.max_attempts or policy.attempts)
+            if number >= limit:
                 raise again.error from again.__cause__
-            policy.sleep(policy.delay(number, again.retry_after))
+            delay = policy.delay(number, again.retry_after)
+            if policy.notify is not None:
+                policy.notify(retry_notice(again, number, limit, delay))
+            policy.sleep(delay)
     raise AssertionError("unreachable: attempts must be at least 1")

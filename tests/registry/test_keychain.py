@@ -131,7 +131,26 @@ def test_missing_creds_store_falls_back_to_auths(tmp_path: Path) -> None:
     cfg = write_config(tmp_path, {"credsStore": "desktop", "auths": {"h.example": {"auth": b64("u:p")}}})
     chain = Keychain.from_env({"PATH": str(tmp_path)}, cfg)
     assert chain.resolve("h.example") == Credential("u", "p")
-    assert chain.resolve("other.example") is ANONYMOUS
+    other = chain.resolve("other.example")  # anonymous, but remembers why, for the 401 that may follow
+    assert other.anonymous and other.missing_helper == "docker-credential-desktop"
+
+
+def test_a_401_after_a_missing_creds_store_names_the_helper(tmp_path: Path) -> None:
+    """Trial bug 9: `"credsStore": "nope"` without docker-credential-nope said only "docker login"."""
+    import httpx
+
+    from builder.registry.responses import status_error
+
+    cfg = write_config(tmp_path, {"credsStore": "nope"})
+    cred = Keychain.from_env({"PATH": str(tmp_path)}, cfg).resolve("127.0.0.1:5932")
+    response = httpx.Response(401, request=httpx.Request("GET", "http://127.0.0.1:5932/v2/"))
+    error = status_error(response, host="127.0.0.1:5932", what="/v2/", repository="t/app",
+                         anonymous=cred.anonymous, missing_helper=cred.missing_helper)
+    assert isinstance(error, AuthError) and error.exit_code == 9
+    assert "credential helper docker-credential-nope" in error.message and "not installed" in error.message
+    assert "install docker-credential-nope" in error.hint
+    plain = status_error(response, host="127.0.0.1:5932", what="/v2/", anonymous=True)
+    assert "docker login" in plain.hint and "credential helper" not in plain.message
 
 
 def test_a_failing_helper_is_an_auth_error(tmp_path: Path) -> None:
