@@ -28,12 +28,11 @@ import requests
 import urllib3.exceptions
 
 import builder.errors as errors
-from builder.cli import main
 from builder.daemon import daemon_error
 from builder.image.blobs import BlobStore
 from builder.layout import write_layout
 from builder.reference import LayoutRef
-from tests.e2e.cli import Run, assert_clean_error
+from tests.e2e.cli import Run, assert_clean_error, run_in_process as run_main
 from tests.registry.helpers import context, make_image
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,15 +53,6 @@ def a_file(tmp_path: Path) -> Path:
     path = tmp_path / "plain-file"
     path.write_text("not a directory")
     return path
-
-
-def run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> Run:
-    """`dockless ARGS` in this process, as a Run."""
-    with pytest.raises(SystemExit) as exit_:
-        main(args)
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    return Run(int(exit_.value.code or 0), out.out, out.err)
 
 
 def run_with_file_limit(args: list[str], cache: Path) -> Run:

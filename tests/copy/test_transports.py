@@ -14,21 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from builder.cli import main
 from builder.cli.sourceopts import parse_env
 from builder.errors import UsageError
 from builder.reference import LayoutRef, RegistryRef, parse_reference, require_registry
 from tests.copy.images import make_layout
-from tests.e2e.cli import Run, assert_clean_error
-
-
-def run_main(args: list[str], capsys: pytest.CaptureFixture[str]) -> Run:
-    """`dockless ARGS` in this process, as a Run."""
-    with pytest.raises(SystemExit) as exit_:
-        main(args)
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    return Run(int(exit_.value.code or 0), out.out, out.err)
+from tests.e2e.cli import assert_clean_error, run_in_process as run_main
 
 
 @pytest.fixture

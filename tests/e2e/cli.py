@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 
 @dataclass(frozen=True)
 class Run:
@@ -41,3 +43,14 @@ def assert_clean_error(run: Run, code: int, *words: str) -> None:
     assert "error: " in run.stderr and "hint: " in run.stderr, run.stderr
     for w in words:
         assert w in run.stderr, (w, run.stderr)
+
+
+def run_in_process(args: list[str], capsys: pytest.CaptureFixture[str]) -> Run:
+    """`dockless ARGS` in this process (the production `main`, its exit code and streams), as a Run."""
+    from builder.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+        raise SystemExit(0)
+    out = capsys.readouterr()
+    return Run(int(exit_.value.code or 0), out.out, out.err)

@@ -10,15 +10,9 @@ import pytest
 
 from buildpacks.go.cgo import cgo_files, cgo_off_error, cgo_setting, check_binaries
 from builder.errors import BuildError, UsageError
+from tests.go.files import write
 
 CGO_MAIN = 'package main\n\n/*\nstatic int answer(void) { return 42; }\n*/\nimport "C"\n\nfunc main() {}\n'
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    return root
 
 
 def test_the_apps_own_files_that_import_c_are_found(tmp_path: Path) -> None:

@@ -8,13 +8,7 @@ import pytest
 
 from builder.errors import UsageError
 from detectors.go import GoDetector, read_gomod, version_key
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    return root
+from tests.go.files import write
 
 
 GOMOD = """// a comment

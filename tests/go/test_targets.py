@@ -9,15 +9,9 @@ import pytest
 from buildpacks.go.build import _processes
 from buildpacks.go.targets import Target, find_targets
 from builder.errors import BuildError, UsageError
+from tests.go.files import write
 
 MAIN = "package main\n\nfunc main() {}\n"
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    return root
 
 
 def test_the_root_main_package_is_named_after_the_module(tmp_path: Path) -> None:

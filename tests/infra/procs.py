@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import NoReturn
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,3 +136,16 @@ def start_on_free_port(make: Callable[[int], BackgroundProcess], *, name: str,
         server.stop()
         last = server.log_tail()
     raise RuntimeError(f"{name} did not start after {attempts} attempts; log:\n{last}")
+
+
+@contextlib.contextmanager
+def http_server(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[int]:
+    """`handler` served on a free loopback port in a thread for the block; yields the port."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -12,14 +12,14 @@ import base64
 import os
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
 from buildpacks.java import maven
+from tests.infra.procs import http_server
 
 USER, PASSWORD = "mvn@user", "S3cr/t-pass"
 PARENT = ('<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion>'
@@ -58,14 +58,8 @@ class Repository(BaseHTTPRequestHandler):
 @pytest.fixture
 def repository() -> Iterator[str]:
     Repository.seen = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Repository)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/maven2"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server(Repository) as port:
+        yield f"http://127.0.0.1:{port}/maven2"
 
 
 @pytest.mark.skipif(shutil.which("mvn") is None, reason="needs Debian's maven on the host")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.server
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 from builder.errors import SourceError
 from builder.source import SourceSpec, fetch_source
 from tests.infra.gitdaemon import GitDaemon, git_env
+from tests.infra.procs import http_server
 
 
 def _files(root: Path) -> set[str]:
@@ -203,14 +203,8 @@ class _AuthRequired(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def private_http() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _AuthRequired)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/private.git"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server(_AuthRequired) as port:
+        yield f"http://127.0.0.1:{port}/private.git"
 
 
 def test_private_repo_without_credentials_fails_instead_of_prompting(
