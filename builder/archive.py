@@ -9,7 +9,8 @@ Written in the format `docker load` has always read: `manifest.json`
 compressed (docker load decompresses and checks the diffIDs). The archive is
 built in a temp file and renamed into place, so a failed write leaves nothing.
 Reading accepts both the legacy and the OCI-style `docker save` output,
-plain or compressed with gzip, bzip2 or xz (as `docker load` does).
+plain or compressed with gzip, bzip2, xz or zstd (as `docker load` does);
+zstd layers inside are kept as they are.
 Disk errors are translated here (builder.diskerrors): writing, exit 8 with
 the path and the OS's reason; reading, a missing file is "not found" (12)
 and an unreadable or damaged one is bad input (2).
@@ -17,31 +18,28 @@ and an unreadable or damaged one is bad input (2).
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import hashlib
 import io
 import json
-import lzma
 import os
 import shutil
 import tarfile
 import tempfile
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from builder.context import Context
 from builder.diskerrors import reading, writing
 from builder.errors import NotFoundError, UsageError
+from builder.image import decompress
 from builder.image.blobs import BlobStore
 from builder.image.compress import Codec, GzipWriter
 from builder.image.digest import Digest
 from builder.image.image import Image, image_from_config
 from builder.image.layer import Layer
-from builder.image.media import DOCKER_LAYER_GZIP, DOCKER_MANIFEST, OCI_INDEX, Descriptor
+from builder.image.media import DOCKER_LAYER_GZIP, DOCKER_MANIFEST, OCI_INDEX, OCI_LAYER_ZSTD, OCI_MANIFEST, Descriptor
 from builder.image.tarball import DEFAULT_EPOCH, clean_path
 from builder.reference import ArchiveRef, RegistryRef
 
@@ -122,18 +120,16 @@ def _import_layer(tar: tarfile.TarFile, name: str, store: BlobStore) -> Layer:
     f = tar.extractfile(clean_path(name))
     if f is None:
         raise UsageError(f"layer '{name}' is missing from the archive")
-    head = f.read(4)
+    kind = decompress.sniff(f.read(6))
     f.seek(0)
-    if head == b"\x28\xb5\x2f\xfd":
-        raise UsageError(f"layer '{name}' in the archive is zstd-compressed, which dockless cannot read",
-                         "save the image with gzip layers (docker save of a gzip image), or copy it from a "
-                         "registry, where layers are copied as they are")
-    if head[:2] == b"\x1f\x8b":
+    if kind in ("gzip", "zstd"):
+        # Kept as written, so the archive's manifest (Docker 25+, containerd's store) still matches.
         digest = store.put_stream(f)
         h = hashlib.sha256()
-        with gzip.open(store.path(digest)) as g:
-            while chunk := g.read(1 << 20):
+        with open(store.path(digest), "rb") as blob, decompress.reader(blob, kind) as raw:
+            while chunk := raw.read(1 << 20):
                 h.update(chunk)
+        media_type = DOCKER_LAYER_GZIP if kind == "gzip" else OCI_LAYER_ZSTD
         diff_id = Digest("sha256", h.hexdigest())
     else:
         codec = Codec()
@@ -145,64 +141,48 @@ def _import_layer(tar: tarfile.TarFile, name: str, store: BlobStore) -> Layer:
             out.close()
             digest = Digest("sha256", gz_hex)
             store.commit(tmp, digest)
+        media_type = DOCKER_LAYER_GZIP
         diff_id = Digest("sha256", raw_hex)
     size = store.path(digest).stat().st_size
-    return Layer(Descriptor(DOCKER_LAYER_GZIP, digest, size), diff_id, store.opener(digest))
-
-
-# Magic numbers of the compressions `docker load` accepts (moby pkg/archive DecompressStream), and others
-# a user may hand us by mistake, so an unreadable file says what it is.
-_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"\x1f\x8b", "gzip"),
-    (b"BZh", "bzip2"),
-    (b"\xfd7zXZ\x00", "xz"),
-    (b"\x28\xb5\x2f\xfd", "zstd"),
-    (b"PK\x03\x04", "zip"),
-)
-
-
-def _decompressed(kind: str, path: Path) -> io.BufferedIOBase | None:
-    """A reader of the decompressed bytes, for the kinds the standard library knows."""
-    if kind == "gzip":
-        return gzip.GzipFile(path, "rb")
-    if kind == "bzip2":
-        return bz2.BZ2File(path, "rb")
-    if kind == "xz":
-        return lzma.LZMAFile(path, "rb")
-    return None
+    return Layer(Descriptor(media_type, digest, size), diff_id, store.opener(digest))
 
 
 def compression_of(path: Path) -> str | None:
     """"gzip", "bzip2", "xz", "zstd" or "zip" from the file's first bytes; None for anything else (a plain tar)."""
     with open(path, "rb") as f:
         head = f.read(8)
-    return next((name for magic, name in _MAGIC if head.startswith(magic)), None)
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"  # not something docker load takes, but a user may hand us one by mistake
+    kind = decompress.sniff(head)
+    return None if kind == "none" else kind
+
+
+_UNREADABLE: tuple[type[Exception], ...] = (OSError, *decompress.DAMAGED)
 
 
 @contextmanager
 def _plain_tar(path: Path) -> Iterator[Path]:
-    """`path` itself when it is a plain tar, else a temp file with it decompressed (gzip, bzip2, xz).
+    """`path` itself when it is a plain tar, else a temp file with it decompressed (gzip, bzip2, xz, zstd).
 
     `docker save IMG | gzip > image.tar.gz` is what `docker load` accepts, so
     we do too. The archive is decompressed once to a temp file because reading
-    a layer means seeking, which a compressed stream cannot do cheaply. zstd is
-    refused with a hint (no zstd library in dockless' dependencies).
+    a layer means seeking, which a compressed stream cannot do cheaply.
     """
     kind = compression_of(path)
     if kind is None:
         yield path
         return
-    source = _decompressed(kind, path)
-    if source is None:
-        raise UsageError(f"'{path}' is {kind}-compressed, which dockless cannot read as a docker-archive",
-                         "decompress it first (e.g. 'zstd -d' or 'unzip'), or give a tar / .tar.gz / .tar.bz2 / .tar.xz")
+    if kind == "zip":
+        raise UsageError(f"'{path}' is a zip file, which is not a docker-archive",
+                         "unzip it first, or give a tar / .tar.gz / .tar.bz2 / .tar.xz / .tar.zst")
     fd, tmp = tempfile.mkstemp(dir=path.parent if os.access(path.parent, os.W_OK) else None,
                                prefix=f".{path.name}.", suffix=".tar")
     try:
         try:
-            with os.fdopen(fd, "wb") as out, source as src:
+            with os.fdopen(fd, "wb") as out, open(path, "rb") as packed, \
+                    decompress.reader(packed, cast(decompress.Kind, kind)) as src:
                 shutil.copyfileobj(src, out, 1 << 20)
-        except (EOFError, OSError, zlib.error, lzma.LZMAError) as e:
+        except _UNREADABLE as e:
             if isinstance(e, OSError) and e.strerror:
                 raise
             raise UsageError(f"'{path}' is {kind}-compressed but damaged: {e or type(e).__name__}",
@@ -213,7 +193,7 @@ def _plain_tar(path: Path) -> Iterator[Path]:
 
 
 def read_archive(ref: ArchiveRef, ctx: Context) -> Image:
-    """The image in a docker-archive: plain tar, or compressed with gzip, bzip2 or xz as `docker load` takes it."""
+    """The image in a docker-archive: plain tar, or compressed with gzip, bzip2, xz or zstd as `docker load` takes it."""
     path = Path(ref.path)
     if not path.exists():
         raise NotFoundError(f"'{path}' does not exist", "give the path of a docker save / docker-archive tarball")
@@ -232,7 +212,7 @@ def read_archive(ref: ArchiveRef, ctx: Context) -> Image:
             " (no tar header, and not gzip, bzip2, xz or zstd compressed)"
         raise UsageError(f"'{path}' is not a readable tar archive: {e}{inside}",
                          "give the output of 'docker save' (optionally gzip-compressed)") from None
-    except (EOFError, zlib.error) as e:  # a truncated or corrupt gzip layer inside
+    except decompress.DAMAGED as e:  # a truncated or corrupt compressed layer inside
         raise UsageError(f"a layer in '{path}' is damaged: {e}", "write the archive again") from None
     except (KeyError, TypeError, ValueError) as e:  # JSON that is not a docker-archive manifest
         raise UsageError(f"'{path}' has a malformed manifest.json or config: {type(e).__name__}: {e}",
@@ -242,7 +222,9 @@ def read_archive(ref: ArchiveRef, ctx: Context) -> Image:
         raise UsageError(f"the layers in '{path}' do not match the diff_ids of its config")
     if manifest_bytes is not None:
         return Image(manifest_bytes, config_bytes, tuple(layers))
-    return image_from_config(config_bytes, layers, DOCKER_MANIFEST)
+    # Docker's v2.2 manifest has no zstd layer type; the OCI manifest does.
+    family = OCI_MANIFEST if any(layer.media_type == OCI_LAYER_ZSTD for layer in layers) else DOCKER_MANIFEST
+    return image_from_config(config_bytes, layers, family)
 
 
 def _original_manifest(tar: tarfile.TarFile, config_bytes: bytes, layers: list[Layer]) -> bytes | None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from builder.errors import NotFoundError, UsageError
+from builder.image.decompress import Kind
 from builder.image.digest import Digest
 
 # OCI image-spec v1.1 (media-types.md) and Docker's image manifest v2 schema 2 spec.
@@ -39,7 +40,7 @@ SCHEMA1 = (DOCKER_SCHEMA1, DOCKER_SCHEMA1_SIGNED)
 NONDISTRIBUTABLE = frozenset({OCI_NONDIST, OCI_NONDIST_GZIP, OCI_NONDIST_ZSTD, DOCKER_FOREIGN_LAYER})
 
 # The compression of every layer media type both specs define.
-LAYER_COMPRESSION: Mapping[str, str] = {
+LAYER_COMPRESSION: Mapping[str, Kind] = {
     OCI_LAYER: "none", OCI_NONDIST: "none", DOCKER_LAYER: "none",
     OCI_LAYER_GZIP: "gzip", OCI_NONDIST_GZIP: "gzip", DOCKER_LAYER_GZIP: "gzip", DOCKER_FOREIGN_LAYER: "gzip",
     OCI_LAYER_ZSTD: "zstd", OCI_NONDIST_ZSTD: "zstd",

@@ -24,10 +24,11 @@ import shlex
 import tarfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO, cast
 
 from builder.errors import BuildError
+from builder.image.decompress import reader
 from builder.image.image import Image
+from builder.image.media import LAYER_COMPRESSION
 from builder.image.layer import Layer
 from builder.lifecycle.build import GroupResult
 from builder.lifecycle.contract import WORKSPACE, Process
@@ -112,7 +113,8 @@ class ImageFiles:
             return set(doc["names"]), dict(doc["links"])
         names: set[str] = set()
         links: dict[str, str] = {}
-        with layer.open() as blob, tarfile.open(fileobj=_decompressed(blob, layer.media_type), mode="r|") as tar:
+        kind = LAYER_COMPRESSION.get(layer.media_type, "none")
+        with layer.open() as blob, tarfile.open(fileobj=reader(blob, kind), mode="r|") as tar:
             for member in tar:
                 name = posixpath.normpath(member.name.lstrip("./").lstrip("/")) if member.name not in (".", "./") else ""
                 if name:
@@ -126,21 +128,6 @@ class ImageFiles:
                                           mtime=0))
             os.replace(tmp, memo)
         return names, links
-
-
-def _decompressed(blob: BinaryIO, media_type: str) -> BinaryIO:
-    """The layer's tar stream. Our gzip layers are multi-member (parallel compression), which
-    tarfile's own stream reader stops after the first member of; gzip.GzipFile reads them all."""
-    if media_type.endswith("gzip"):
-        return cast(BinaryIO, gzip.GzipFile(fileobj=blob))
-    if media_type.endswith("zstd"):
-        try:
-            import zstandard
-        except ImportError:
-            raise BuildError("the run image has zstd layers, which this Python cannot read to check the processes",
-                             "pip install zstandard, or use a run image with gzip layers") from None
-        return cast(BinaryIO, zstandard.ZstdDecompressor().stream_reader(blob))
-    return blob
 
 
 def check_launch(group: GroupResult, workspace: Path, run_image: Image, *, never_ship: frozenset[str] = frozenset(),

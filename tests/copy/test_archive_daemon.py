@@ -1,4 +1,4 @@
-"""docker-archive inputs as `docker load` takes them (plain, gzip, bzip2, xz) and the Docker daemon's
+"""docker-archive inputs as `docker load` takes them (plain, gzip, bzip2, xz, zstd) and the Docker daemon's
 refusals as one line with its own reason: the real Docker engine's `docker save` and `docker load`."""
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ def saved(umoci_busybox: Path, tmp_path_factory: pytest.TempPathFactory, docker_
 
 
 @pytest.mark.parametrize(("suffix", "compress"), [
-    (".tar.gz", None),  # `docker save IMG | gzip > image.tar.gz`, by the real gzip
+    (".tar.gz", ["gzip", "-c"]),  # `docker save IMG | gzip > image.tar.gz`, by the real gzip
+    (".tar.zst", ["zstd", "-q", "-c"]),  # and by the real zstd
     (".tar.bz2", bz2.compress),
     (".tar.xz", lzma.compress),
 ])  # fmt: skip
@@ -39,10 +40,10 @@ def test_compressed_archives_are_read_like_docker_load(saved: tuple[Path, str], 
                                                        compress: object) -> None:
     plain, config_digest = saved
     packed = tmp_path / f"image{suffix}"
-    if compress is None:
+    if isinstance(compress, list):
         with open(packed, "wb") as sink:
             save = subprocess.Popen(["docker", "save", "dockless-e2e/gz:v1"], stdout=subprocess.PIPE)
-            subprocess.run(["gzip", "-c"], stdin=save.stdout, stdout=sink, check=True)
+            subprocess.run(compress, stdin=save.stdout, stdout=sink, check=True)
             assert save.wait() == 0
     else:
         packed.write_bytes(compress(plain.read_bytes()))  # type: ignore[operator]
@@ -56,10 +57,15 @@ def test_compressed_archives_are_read_like_docker_load(saved: tuple[Path, str], 
 
 def test_unreadable_archives_say_what_they_are(saved: tuple[Path, str], tmp_path: Path) -> None:
     plain, _ = saved
-    zstd = tmp_path / "image.tar.zst"
-    zstd.write_bytes(b"\x28\xb5\x2f\xfd" + b"\0" * 64)
+    zipped = tmp_path / "image.zip"
+    zipped.write_bytes(b"PK\x03\x04" + b"\0" * 64)
+    assert_clean_error(dockless("inspect", f"docker-archive:{zipped}", cache_dir=tmp_path / "c"), 2,
+                       "is a zip file", "unzip it first")
+    zstd = tmp_path / "cut.tar.zst"
+    whole = subprocess.run(["zstd", "-q", "-c", str(plain)], capture_output=True, check=True).stdout
+    zstd.write_bytes(whole[: len(whole) // 2])
     assert_clean_error(dockless("inspect", f"docker-archive:{zstd}", cache_dir=tmp_path / "c"), 2,
-                       "zstd-compressed", "decompress it first")
+                       "zstd-compressed but damaged")
     cut = tmp_path / "cut.tar.gz"
     cut.write_bytes(gzip.compress(plain.read_bytes())[:5000])
     assert_clean_error(dockless("inspect", f"docker-archive:{cut}", cache_dir=tmp_path / "c"), 2,
@@ -95,20 +101,41 @@ def test_daemon_refusals_are_one_line_with_its_reason(tmp_path: Path, docker_eng
                        "no image")
 
 
-def test_a_zstd_layer_inside_an_archive_is_named(tmp_path: Path) -> None:
+def test_zstd_layers_inside_an_archive_are_kept_as_they_are(tmp_path: Path) -> None:
+    """As containerd's image store saves them: OCI tar+zstd layers, no manifest in the archive."""
+    import hashlib
     import io
     import tarfile
 
-    archive = tmp_path / "z.tar"
-    config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers",
-                                                                            "diff_ids": ["sha256:" + "0" * 64]}})
-    members = {"manifest.json": json.dumps([{"Config": "config.json", "RepoTags": [], "Layers": ["l.tar.zst"]}]),
-               "config.json": config}
-    with tarfile.open(archive, "w") as tar:
-        for name, data in [*((n, d.encode()) for n, d in members.items()),
-                           ("l.tar.zst", b"\x28\xb5\x2f\xfd" + b"\0" * 32)]:
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    assert_clean_error(dockless("inspect", f"docker-archive:{archive}", cache_dir=tmp_path / "c"), 2,
-                       "'l.tar.zst' in the archive is zstd-compressed")
+    layer_tar = io.BytesIO()
+    with tarfile.open(fileobj=layer_tar, mode="w") as tar:
+        info = tarfile.TarInfo("hello.txt")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"hi\n"))
+    raw = layer_tar.getvalue()
+    blob = subprocess.run(["zstd", "-q", "-c"], input=raw, capture_output=True, check=True).stdout
+    diff_id = "sha256:" + hashlib.sha256(raw).hexdigest()
+
+    def archive(name: str, layer: bytes) -> Path:
+        config = json.dumps({"architecture": "amd64", "os": "linux",
+                             "rootfs": {"type": "layers", "diff_ids": [diff_id]}})
+        members = {"manifest.json": json.dumps([{"Config": "config.json", "RepoTags": [], "Layers": ["l.tar.zst"]}]),
+                   "config.json": config}
+        path = tmp_path / name
+        with tarfile.open(path, "w") as tar:
+            for member, data in [*((n, d.encode()) for n, d in members.items()), ("l.tar.zst", layer)]:
+                info = tarfile.TarInfo(member)
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+        return path
+
+    run = dockless("copy", f"docker-archive:{archive('z.tar', blob)}", f"oci:{tmp_path / 'oci'}:v1",
+                   cache_dir=tmp_path / "c")
+    assert run.code == 0, run.stderr
+    shown = json.loads(dockless("inspect", "--json", f"oci:{tmp_path / 'oci'}:v1", cache_dir=tmp_path / "c").stdout)
+    assert shown["mediaType"] == "application/vnd.oci.image.manifest.v1+json"
+    [layer] = shown["layers"]
+    assert (layer["mediaType"], layer["digest"], layer["diffID"]) == (
+        "application/vnd.oci.image.layer.v1.tar+zstd", "sha256:" + hashlib.sha256(blob).hexdigest(), diff_id)
+    assert_clean_error(dockless("inspect", f"docker-archive:{archive('cut.tar', blob[:-8])}", cache_dir=tmp_path / "c"),
+                       2, "is damaged")

@@ -5,30 +5,30 @@ entry path is normalised (no leading `./`) and checked: `..` components, absolut
 names, hardlinks to anything not earlier in the same package, and paths that pass
 through a symlink the package itself created are refused, so unpacking can never
 write outside the root it is given. Debian 13 packages use xz; gzip, bzip2 and
-uncompressed members are read too, zstd when the `zstandard` module is installed.
+uncompressed members are read too, and zstd (as Ubuntu builds them).
 """
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import io
-import lzma
 import tarfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
 
 from builder.errors import StackError
+from builder.image import decompress
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
 _AR_MAGIC = b"!<arch>\n"
 _AR_HEADER = 60
+# What reading a damaged or truncated member raises.
+_UNREADABLE: tuple[type[Exception], ...] = (tarfile.TarError, OSError, *decompress.DAMAGED)
 _SCRIPTS = ("preinst", "postinst", "prerm", "postrm", "config", "triggers")
 
 Kind = Literal["file", "dir", "symlink", "hardlink"]
@@ -124,7 +124,7 @@ class Deb:
         stream = _decompressor(_Slice(f, size), name, self.path)
         try:
             return tarfile.open(fileobj=stream, mode="r|")
-        except (tarfile.TarError, lzma.LZMAError, OSError, EOFError) as exc:
+        except _UNREADABLE as exc:
             raise _damaged(self.path, exc) from exc
 
 
@@ -150,24 +150,16 @@ def _member(f: io.BufferedReader, prefix: str, deb: Path) -> tuple[str, int, int
     raise StackError(f"{deb.name} has no {prefix} member", "the .deb is damaged; clear the dockless cache")
 
 
-def _decompressor(raw: _Slice, name: str, deb: Path) -> io.BufferedIOBase:
-    buffered = io.BufferedReader(raw)
-    if name.endswith(".xz") or name.endswith(".lzma"):
-        return lzma.LZMAFile(buffered)
-    if name.endswith(".gz"):
-        return gzip.GzipFile(fileobj=buffered)
-    if name.endswith(".bz2"):
-        return bz2.BZ2File(buffered)
-    if name.endswith(".zst"):
-        try:
-            import zstandard
-        except ImportError:
-            raise StackError(
-                f"{deb.name} is compressed with zstd, which this Python cannot read", "pip install zstandard"
-            ) from None
-        return zstandard.ZstdDecompressor().stream_reader(buffered)  # type: ignore[no-any-return]
-    if name.endswith(".tar"):
-        return buffered
+# The compression of each data/control member name dpkg-deb writes (deb(5)).
+_MEMBER_KINDS: tuple[tuple[str, decompress.Kind], ...] = (
+    (".xz", "xz"), (".lzma", "xz"), (".gz", "gzip"), (".bz2", "bzip2"), (".zst", "zstd"), (".tar", "none"),
+)
+
+
+def _decompressor(raw: _Slice, name: str, deb: Path) -> BinaryIO:
+    for suffix, kind in _MEMBER_KINDS:
+        if name.endswith(suffix):
+            return decompress.reader(io.BufferedReader(raw), kind)
     raise StackError(f"{deb.name} has a {name} member in an unknown format", "this .deb was not made by dpkg-deb")
 
 
@@ -176,7 +168,7 @@ def _members_of(tar: tarfile.TarFile, deb: Path) -> Iterator[tarfile.TarInfo]:
     while True:
         try:
             info = tar.next()
-        except (tarfile.TarError, lzma.LZMAError, OSError, EOFError) as exc:
+        except _UNREADABLE as exc:
             raise _damaged(deb, exc) from exc
         if info is None:
             return
@@ -208,7 +200,7 @@ def _entry(tar: tarfile.TarFile, info: tarfile.TarInfo, path: str, files: set[st
         member = tar.extractfile(info)
         try:
             data = member.read() if member else b""
-        except (tarfile.TarError, lzma.LZMAError, OSError, EOFError) as exc:
+        except _UNREADABLE as exc:
             raise _damaged(deb, exc) from exc
         return replace(entry, kind="file", size=len(data), data=data)
     if info.issym():
