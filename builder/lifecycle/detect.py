@@ -11,8 +11,11 @@ As the CNB lifecycle's detector (platform spec, "Detection"):
 
 A detector that finds a malformed file answers fail with `malformed` set (a
 `UsageError` it raises is turned into exactly that), so other groups are still
-tried. Only when no group passes does `require` stop the build: exit 2 naming
-the malformed file when a detector reported one, else exit 4.
+tried and `dockless detect` can show them all. But `require` stops the build on
+it (exit 2 naming the file) even when a later group passes: a broken
+package.json beside a Procfile must not build as a Procfile app that lacks
+Node.js and fails for a reason that hides the real one (Heroku fails the build
+on the parse error too). With no malformed file and no passing group: exit 4.
 """
 
 from __future__ import annotations
@@ -125,15 +128,16 @@ def _plan_for(detection: Detection, kept: list[tuple[GroupMember, Detection]]) -
 
 def require(result: DetectResult) -> tuple[Selected, ...]:
     """The chosen group, or the error that explains every group: UsageError (exit 2) when a
-    detector reported a malformed file, else DetectionError (exit 4)."""
-    if result.group:
-        return result.group
+    detector reported a malformed file (whether or not a group passed), else DetectionError (exit 4)."""
     malformed = [d for c in result.candidates for _, d in c.members if d.malformed]
     if malformed:
         first = malformed[0]
+        fallback = (f"without it the source would build as {', '.join(result.buildpack_ids)}, as if the file "
+                    "were not there" if result.group else "no other buildpack matched the source either")
         raise UsageError(f"{first.buildpack}: {first.malformed}",
-                         "fix the file; no other buildpack matched the source either "
-                         "(dockless detect shows every group)")
+                         f"fix the file; {fallback} (dockless detect shows every group)")
+    if result.group:
+        return result.group
     why = " | ".join(
         (f"group {i}: " if len(result.candidates) > 1 else "")
         + "; ".join(f"{m.id}{' (optional)' if m.optional else ''}: {_one_line(d.reasons)}" for m, d in c.members)

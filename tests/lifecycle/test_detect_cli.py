@@ -29,6 +29,23 @@ def test_a_broken_package_json_is_exit_2_naming_the_file_line_and_problem(tmp_pa
     assert "fail  group 1: nodejs" in run.stdout  # every group is still listed
 
 
+def test_a_broken_file_is_exit_2_even_when_a_later_group_would_pass(tmp_path: Path) -> None:
+    """A Procfile does not turn a broken package.json or Gemfile.lock into a Procfile app without its runtime."""
+    node = tmp_path / "node"
+    node.mkdir()
+    (node / "package.json").write_text('{\n  "scripts": {\n    "start": "node index.js",\n  }\n}\n')
+    (node / "Procfile").write_text("web: node index.js\n")
+    run = dockless("build", str(node), "--image", f"oci:{tmp_path / 'out'}")
+    assert_clean_error(run, 2, "package.json is not valid JSON: line 4 column 3", "would build as procfile")
+    assert not (tmp_path / "out").exists()
+    ruby = tmp_path / "ruby"
+    ruby.mkdir()
+    (ruby / "Gemfile").write_text("source 'https://rubygems.org'\ngem 'rack'\n")
+    (ruby / "Gemfile.lock").write_text("<<<<<<< HEAD\nGEM\n")
+    (ruby / "Procfile").write_text("web: ruby app.rb\n")
+    assert_clean_error(dockless("detect", str(ruby)), 2, "Gemfile.lock line 1")
+
+
 def test_nothing_to_detect_is_exit_4_with_every_reason(tmp_path: Path) -> None:
     (tmp_path / "README.md").write_text("hello\n")
     run = dockless("detect", str(tmp_path))
