@@ -117,6 +117,11 @@ def _client() -> Any:
     return client
 
 
+def check_daemon() -> None:
+    """Raise the daemon error (exit 11) now when no Docker daemon answers."""
+    _client().close()
+
+
 def _short(ref: DaemonRef) -> str:
     return f"{ref.name.familiar}:{ref.name.tag or 'latest'}"
 

@@ -9,6 +9,8 @@ types they share live in the leaf `builder.context`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from builder.context import Context, ProgressFn, Written, no_progress
 from builder.errors import UsageError
 from builder.image.image import Image, validate
@@ -16,8 +18,8 @@ from builder.image.index import Node
 from builder.reference import ArchiveRef, DaemonRef, LayoutRef, Reference, RegistryRef
 
 # Re-exported: callers written before builder.context existed import these from here.
-__all__ = ["Context", "ProgressFn", "Written", "holds_indexes", "no_progress", "read_image", "read_tree",
-           "write_image", "write_tree"]
+__all__ = ["Context", "ProgressFn", "Written", "check_writable", "holds_indexes", "no_progress", "read_image",
+           "read_tree", "write_image", "write_tree"]
 
 
 def read_image(ref: Reference, ctx: Context) -> Image:
@@ -37,6 +39,25 @@ def read_image(ref: Reference, ctx: Context) -> Image:
     from builder.daemon import read_daemon
 
     return read_daemon(ref, ctx)
+
+
+def check_writable(ref: Reference, ctx: Context, log: Callable[[str], None]) -> None:
+    """Fail now, with the write's own error, where writing to `ref` later would fail for a reason known now.
+
+    For a build, so minutes of work are not thrown away on a wrong password or a
+    registry that is down (kaniko checks push permission before building too):
+    a registry must accept an upload, a Docker daemon must answer. Files are
+    checked when written (their directory may be made by the write).
+    """
+    if isinstance(ref, RegistryRef):
+        from builder.registry import check_push_access
+
+        log(f"checking that {ref.registry} lets us push to {ref.repository}")
+        check_push_access(ref, ctx)
+    elif isinstance(ref, DaemonRef):
+        from builder.daemon import check_daemon
+
+        check_daemon()
 
 
 def write_image(image: Image, ref: Reference, ctx: Context) -> Written:

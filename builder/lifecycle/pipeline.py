@@ -33,7 +33,7 @@ from builder.lifecycle.sbom import debian_components
 from builder.reference import Reference
 from builder.source import NEVER_SHIP, SourceSpec, Workspace, fetch_source
 from builder.context import Context, Written
-from builder.transport import write_image
+from builder.transport import check_writable, write_image
 
 LogFn = Callable[[str], None]
 
@@ -135,6 +135,7 @@ def created_time(request: BuildRequest, workspace: Workspace) -> int:
 
 def build(request: BuildRequest, services: Services) -> BuildReport:
     log = services.log
+    check_writable(request.image, services.ctx, log)
     with tempfile.TemporaryDirectory(prefix="dockless-build-") as tmp:
         tmpdir = Path(tmp)
         packages = PackageRequests(services.suites[0], services.suites, services.offered, services.fixed_run_image)

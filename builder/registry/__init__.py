@@ -104,6 +104,15 @@ def write_registry_tree(tree: Node, ref: RegistryRef, ctx: Context,
         repo.client.close()
 
 
+def check_push_access(ref: RegistryRef, ctx: Context, options: RegistryOptions | None = None) -> None:
+    """Raise the push's own error (auth 9, unreachable 10, …) now, if pushing to `ref` would fail at the start."""
+    repo = connect(ref, _options(ctx, options), ctx.insecure_registries, push=True)
+    try:
+        repo.check_push()
+    finally:
+        repo.client.close()
+
+
 def write_registry(image: Image, ref: RegistryRef, ctx: Context, options: RegistryOptions | None = None) -> RegistryRef:
     """Push `image` to `ref`; returns the reference pinned by the manifest digest."""
     return push_to_registry(image, ref, ctx, options).ref

@@ -15,7 +15,7 @@ from typing import BinaryIO, cast
 
 import httpx
 
-from builder.errors import RegistryError
+from builder.errors import DocklessError, RegistryError
 from builder.image.digest import Digest
 from builder.image.media import DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST, Descriptor
 from builder.registry.blobreader import BlobReader
@@ -139,6 +139,21 @@ class Repository:
         if response.status_code == 202 and response.headers.get("location"):
             return _session(response)
         raise self.client.fail(response, what, repository=self.name)
+
+    def check_push(self) -> None:
+        """Prove, before any work, that we may push here: open an upload session and cancel it.
+
+        What go-containerregistry's CheckPushPermission (used by kaniko before a
+        build) does: /v2/ alone passes with a pull-only token, a POST does not.
+        The cancel (DELETE, distribution-spec "Cancelling an upload") is best
+        effort: a registry that keeps the empty session expires it.
+        """
+        self.ping()
+        session = self.start_upload()
+        try:
+            self.client.http.request("DELETE", session.location, timeout=10)
+        except (httpx.HTTPError, DocklessError):
+            pass
 
     def finish_upload(self, location: httpx.URL, digest: Digest, size: int, body: Iterable[bytes]) -> None:
         """One streamed PATCH with the bytes, then PUT `?digest=` to commit; a lost session raises TryAgain.

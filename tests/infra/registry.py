@@ -105,11 +105,6 @@ class Registry:
             hdrs["Authorization"] = "Basic " + basic_auth(self.username, self.password)
         return http_request(self.url + path, method, headers=hdrs, data=data)
 
-    def catalog(self) -> list[str]:
-        resp = self.request("GET", "/v2/_catalog?n=10000")
-        _expect(resp, 200, "catalog")
-        return list(_as_dict(resp.json()).get("repositories") or [])
-
     def tags(self, repo: str) -> list[str]:
         """Tags of `repo`, sorted; [] when the repository does not exist."""
         resp = self.request("GET", f"/v2/{repo}/tags/list?n=10000")
