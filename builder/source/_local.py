@@ -3,8 +3,12 @@
 A local source is built as it is on disk (uncommitted edits included), but
 when it sits in a git repository the commit, its time and the remote URL
 still make useful OCI labels and a reproducible `created` time. This is best
-effort: a directory git will not read (no repo, unborn HEAD, "dubious
-ownership" in a CI container) simply has no provenance.
+effort: a directory git will not read (no repo, unborn HEAD) simply has no
+provenance. A tree owned by another uid is read all the same: in a Tekton or
+Knative step the clone was written by another step's user, and git's "dubious
+ownership" guard is about running that repository's config (fsmonitor hooks),
+which these read-only commands turn off; actions/checkout and Tekton's git-clone
+mark the workspace safe for the same reason.
 
 A local work tree is built as its clone would be, plus uncommitted edits: the
 untracked files git ignores (`.env`, `node_modules/`, `__pycache__/`, a stale
@@ -13,9 +17,11 @@ untracked files git ignores (`.env`, `node_modules/`, `__pycache__/`, a stale
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from builder.errors import SourceError
 
@@ -31,6 +37,39 @@ class LocalProvenance:
     commit: str
     commit_time: int
     url: str | None
+
+
+def read_only_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """Config for git's read-only commands here, as GIT_CONFIG_COUNT entries after any the caller has.
+
+    `safe.directory=*` (any owner) with `core.fsmonitor=false` (never run a hook the repository names).
+    Environment config has command-line scope, which is where git honours safe.directory (git-config(1)).
+    """
+    try:
+        start = int(environ.get("GIT_CONFIG_COUNT", "0"))
+    except ValueError:
+        start = 0
+    env = {"GIT_CONFIG_COUNT": str(start + 2)}
+    for i, (key, value) in enumerate((("safe.directory", "*"), ("core.fsmonitor", "false")), start):
+        env[f"GIT_CONFIG_KEY_{i}"] = key
+        env[f"GIT_CONFIG_VALUE_{i}"] = value
+    return env
+
+
+def _reason(err: BaseException) -> str:
+    """git's own first message line (stderr without "fatal: "), else the error's first line."""
+    stderr = str(getattr(err, "stderr", "") or "").strip().strip("'").strip()
+    for line in (stderr or str(err)).splitlines():
+        line = line.strip().removeprefix("stderr:").strip().strip("'").removeprefix("fatal:").strip()
+        if line:
+            return line
+    return type(err).__name__
+
+
+def _read_only(handle: Any) -> Any:
+    """`handle` (a git.Git) with read_only_env applied to every command it runs."""
+    handle.update_environment(**read_only_env(os.environ))
+    return handle
 
 
 def find_repo_root(directory: Path) -> Path | None:
@@ -66,6 +105,7 @@ def read_provenance(directory: Path, *, log: LogFn) -> LocalProvenance | None:
     except (git.exc.GitError, OSError):
         return None
     with repo:
+        _read_only(repo.git)
         try:
             head = repo.head.commit
             commit, when = head.hexsha, int(head.committed_date)
@@ -77,8 +117,7 @@ def read_provenance(directory: Path, *, log: LogFn) -> LocalProvenance | None:
                 log(f"note: {directory} has uncommitted changes; they are built, but the "
                     f"revision label says {commit[:12]}")
         except (git.exc.GitError, OSError, ValueError) as err:
-            reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-            log(f"not reading git metadata of {directory}: {reason}")
+            log(f"not reading git metadata of {directory}: {_reason(err)}")
             return None
         root = Path(repo.working_tree_dir) if repo.working_tree_dir else directory
         return LocalProvenance(root=root, commit=commit, commit_time=when, url=url)
@@ -95,11 +134,11 @@ def git_ignored(top: Path, *, log: LogFn) -> frozenset[str] | None:
         return None
     try:
         git = gitpython()
-        out = git.Git(str(top)).ls_files("-z", "--others", "--ignored", "--exclude-standard", "--directory")
+        out = _read_only(git.Git(str(top))).ls_files("-z", "--others", "--ignored", "--exclude-standard",
+                                                      "--directory")
     except SourceError:
         return None
     except (git.exc.GitError, OSError) as err:
-        reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
-        log(f"not reading which files git ignores in {top}: {reason}")
+        log(f"not reading which files git ignores in {top}: {_reason(err)}")
         return None
     return frozenset(p.rstrip("/") for p in out.split("\0") if p.strip("/"))
