@@ -50,7 +50,7 @@ from builder.errors import UsageError
 from builder.lifecycle.contract import Detection, Require
 
 from ._files import first_value_line, read_json_object, read_procfile
-from ._jsworkspace import member_detection
+from ._jsworkspace import located_problem, member_detection
 
 # Lockfiles in the order they are consulted when packageManager does not decide.
 LOCKFILES = (
@@ -71,7 +71,17 @@ class NodeDetector:
 
     def detect(self, workspace: Path, env: Mapping[str, str], app_dir: str = "") -> Detection:
         if app_dir:  # --subdir named a member of a JS workspace: see detectors._jsworkspace
-            return member_detection(self.detect, workspace, env, app_dir)
+            return member_detection(self._detect, workspace, env, app_dir)
+        detection = self._detect(workspace, env)
+        start = detection.metadata("node").get("start_command", "")
+        problem = located_problem(workspace, start) if detection.passed and start else None
+        if problem is not None:  # `npm run start --workspace=apps/api` naming a package or script this app lacks
+            line = f"{problem[0]}: {problem[1]}"
+            return Detection(self.id, False, (line,), malformed=line)
+        return detection
+
+    def _detect(self, workspace: Path, env: Mapping[str, str]) -> Detection:
+        """detect() of one directory (a member's and its workspace root's, for member_detection)."""
         package = read_json_object(workspace / "package.json")
         if package is None:
             entry = next((n for n in ("server.js", "index.js") if (workspace / n).is_file()), None)

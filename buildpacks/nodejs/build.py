@@ -44,7 +44,7 @@ from builder.lifecycle.env import prepend_path
 from detectors._files import read_json_object
 
 from . import checks, deps, pins, pmlog, scripts, workspaces
-from .managers import TOOLS, Commands, commands, tool_preference
+from .managers import NODEDIR_VAR, TOOLS, Commands, commands, tool_preference
 from .processes import processes
 from .inventory import npm_components, runtime_component
 from .registry import DEFAULT_REGISTRY, LazyClient, NpmRegistry, registry_url
@@ -57,6 +57,15 @@ NODE_HOME = f"{HOME}/node"
 HEADERS = f"{HOME}/node-headers"
 PM_CACHE = f"{HOME}/pm-cache"
 BUILD_HOME = f"{HOME}/home"
+NODE_GYP = f"{BUILD_HOME}/node-gyp-nodedir.js"  # managers.nodedir_env: node-gyp with the layer's headers
+NODE_GYP_PRELOAD = f"""// dockless (NODE_OPTIONS --require, build only): node-gyp compiles against the Node.js
+// headers of the build instead of downloading them. Set in node-gyp's own process, since
+// npm 11 warns about an npm_config_nodedir in its environment.
+if (/node-gyp(\\.js)?$/.test(process.argv[1] || "") && !process.env.npm_config_nodedir &&
+    process.env.{NODEDIR_VAR}) {{
+  process.env.npm_config_nodedir = process.env.{NODEDIR_VAR}
+}}
+"""
 APP_EXCLUDES = frozenset({
     "node_modules", ".npmrc", ".yarnrc", ".yarnrc.yml", ".pnpm-store",
     ".yarn/cache", ".yarn/unplugged", ".yarn/install-state.gz", ".yarn/build-state.yml",
@@ -113,7 +122,8 @@ class NodeBuildpack:
                 meta = {**deps.deps_metadata(ctx.workspace, package, lockfile=lockfile,
                                              manager=requires.get("package_manager") or "npm",
                                              node_version=runtime.version, arch=runtime.arch),
-                        **workspaces.metadata(member)}
+                        **workspaces.metadata(member),
+                        **deps.dev_metadata(ctx.env, requires.get("package_manager") or "npm")}
                 modules = self._dependencies(ctx, registry, runtime, package, meta, hooks)
                 if modules is not None:
                     layers.append(BuiltLayer("node_modules", modules, f"{WORKSPACE}/node_modules", launch=ships,
@@ -130,7 +140,8 @@ class NodeBuildpack:
             ctx.log(note)
         launch = workspaces.launch_processes(processes(procfile, start), member)
         modules_layer = next((layer.path for layer in layers if layer.name == "node_modules"), None)
-        checks.check(launch, workspace=ctx.workspace, node_modules=modules_layer, arch=self.arch, node=NODE)
+        checks.check(launch, workspace=ctx.workspace, node_modules=modules_layer, arch=self.arch, node=NODE,
+                     dev_bins=checks.dev_bins(ctx.workspace, ctx.app_dir))
         launch_env = {"NODE_ENV": "production", "PORT": ctx.env.get("PORT", "8080"),
                       **prepend_path("PATH", f"{NODE_HOME}/bin", f"{WORKSPACE}/node_modules/.bin")}
         return BuildResult(layers, launch, launch_env, APP_EXCLUDES | workspaces.app_excludes(member), components)
@@ -161,12 +172,13 @@ class NodeBuildpack:
             tools.append(self._tool(ctx, registry, runtime, "npm", None))  # node-gyp on PATH, from npm
         explicit_registry = registry.url if registry.url != DEFAULT_REGISTRY else None
         cmds = commands(manager, tool.version, lockfile=bool(requires.get("lockfile")), cache=PM_CACHE,
-                        headers=HEADERS, registry=explicit_registry)
+                        headers=HEADERS, registry=explicit_registry, node_gyp=NODE_GYP if manager == "npm" else None)
         member = workspaces.find_member(ctx.workspace, ctx.app_dir, manager)
         if member is not None:  # --subdir named a workspace member: install it with its siblings
             cmds = workspaces.scoped(cmds, member, tool.version)
             ctx.log(workspaces.install_note(member, manager))
         mounts = self._mounts(ctx, runtime, tools)
+        (ctx.layers_dir / BUILDPACK / "home" / NODE_GYP.rsplit("/", 1)[1]).write_text(NODE_GYP_PRELOAD)
 
         def runner(env: Mapping[str, str]) -> deps.Run:
             def run(argv: Sequence[str], what: str) -> None:
@@ -216,7 +228,11 @@ class NodeBuildpack:
         if any(t.package == "npm" for t in tools):  # yarn, and a root binding.gyp, run node-gyp from PATH
             bins.append(f"{HOME}/npm/lib/node_modules/npm/bin/node-gyp-bin")
         env = {k: v for k, v in ctx.env.items() if keep_node_env or k != "NODE_ENV"}
+        for name in deps.KEEP_DEV_SWITCHES["npm"]:  # honoured by the buildpack (no prune); npm 9+ warns about it
+            env.pop(name, None)
         env.update(cmds.env)
+        if cmds.env.get("NODE_OPTIONS") and ctx.env.get("NODE_OPTIONS"):  # the app's options, then the preload
+            env["NODE_OPTIONS"] = f"{ctx.env['NODE_OPTIONS']} {cmds.env['NODE_OPTIONS']}"
         env.update({
             "PATH": ":".join([f"{NODE_HOME}/bin", *bins, f"{WORKSPACE}/node_modules/.bin"]),
             "HOME": BUILD_HOME,

@@ -28,7 +28,7 @@ import os
 import posixpath
 import re
 import shlex
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from builder.buildpack.elf import shared_object_problem
@@ -67,12 +67,12 @@ _ARCHES = {
 
 
 def check(processes: Sequence[Process], *, workspace: Path, node_modules: Path | None, arch: str,
-          node: str) -> None:
+          node: str, dev_bins: Mapping[str, str] | None = None) -> None:
     """Raise BuildError for the first process that cannot start; `node` is the runtime's path in the image.
 
     `workspace` is the built app (host path of WORKSPACE), `node_modules` the
     node_modules layer (host path of WORKSPACE/node_modules), `arch` the image's
-    architecture (OCI name).
+    architecture (OCI name), `dev_bins` the commands devDependencies provide (see dev_bins).
     """
     roots: list[tuple[str, Path | None]] = [(f"{WORKSPACE}/node_modules", node_modules), (WORKSPACE, workspace)]
     for process in processes:
@@ -81,6 +81,14 @@ def check(processes: Sequence[Process], *, workspace: Path, node_modules: Path |
                 raise BuildError(f"process '{process.type}' cannot start: it runs {words[0]}, which is not in the "
                                  "image", f"{words[0]} is a build tool and does not ship; start the app with node "
                                  "directly (e.g. 'web: node server.js')")
+            if (dev_bins and words[0] in dev_bins and "/" not in words[0]
+                    and not (node_modules is not None and (node_modules / ".bin" / words[0]).exists())):
+                package = dev_bins[words[0]]
+                raise BuildError(f"process '{process.type}' cannot start: '{words[0]}' comes from the devDependency "
+                                 f"{package}, which is pruned from the image",
+                                 f"move {package} from devDependencies to dependencies in package.json, or keep "
+                                 "devDependencies with --env NPM_CONFIG_PRODUCTION=false (npm) / "
+                                 "YARN_PRODUCTION=false (yarn 1); or build to JavaScript and start with node")
             if words[0] in ("node", node) and cwd is not None:
                 _check_entry(process, words[1:], roots, cwd)
     default = next((p for p in processes if p.default), processes[0] if processes else None)
@@ -229,3 +237,36 @@ def loadable_here(rel: str, arch: str) -> bool:
                        for m in mine):
                 return False
     return True
+
+
+def dev_bins(workspace: Path, app_dir: str = "") -> dict[str, str]:
+    """Command name -> devDependency providing it, for the devDependencies the prune removes.
+
+    From the root's (and a workspace member's) package.json devDependencies that
+    are not also dependencies: the lockfile's `bin` of each (package-lock.json v2+),
+    and the package's own name (`ts-node`, `nodemon`), as its usual command.
+    """
+    dev: set[str] = set()
+    prod: set[str] = set()
+    for directory in {workspace, workspace / app_dir}:
+        try:
+            data = json.loads((directory / "package.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict):
+            for key, into in (("devDependencies", dev), ("dependencies", prod), ("optionalDependencies", prod)):
+                if isinstance(data.get(key), dict):
+                    into.update(k for k in data[key] if isinstance(k, str))
+    dev -= prod
+    bins = {name: name for name in sorted(dev) if not name.startswith("@")}  # @types/node is no `node`
+    try:
+        lock = json.loads((workspace / "package-lock.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        lock = {}
+    packages = lock.get("packages") if isinstance(lock, dict) else None
+    for name in sorted(dev):
+        entry = packages.get(f"node_modules/{name}") if isinstance(packages, dict) else None
+        if isinstance(entry, dict) and isinstance(entry.get("bin"), dict):
+            bins.update({b: name for b in entry["bin"] if isinstance(b, str)})
+    bins.pop("node", None)
+    return bins

@@ -14,8 +14,10 @@ Two cached directories per key:
                       (a build script, or root install scripts to replay); a copy of it
                       goes into the workspace, since build tools write into node_modules
 
-Root lifecycle scripts (postinstall, prepare…) run during a real install. On a
-cache hit they are replayed against the restored full tree, so whatever they
+Lifecycle scripts (postinstall, prepare…) of the root and of the linked packages
+(workspace members, `file:` dependencies, whose directories are in the app, not
+in node_modules) run during a real install. On a cache hit they are replayed,
+in the order the install ran them, against the restored full tree, so whatever they
 write into the workspace is there exactly as after a cold build. A lockfile the
 install wrote (no lockfile in the source) is kept with the full tree, because
 yarn 2+ will not run a script without one, and the build script sees the same
@@ -38,6 +40,7 @@ from typing import Any
 from builder.buildpack.layers import new_layer
 from builder.lifecycle.contract import BuildContext
 
+from . import linked
 from .managers import TOOLS, Commands
 from .runtime import BUILDPACK
 
@@ -49,6 +52,8 @@ DEP_FIELDS = ("name", "version", "dependencies", "devDependencies", "optionalDep
               "overrides", "resolutions", "workspaces", "pnpm", "packageManager")
 INSTALL_SCRIPTS = ("preinstall", "install", "postinstall", "preprepare", "prepare", "postprepare")
 BERRY_INSTALL_SCRIPTS = ("preinstall", "install", "postinstall")  # yarn 2+ runs no prepare on install
+NPM_INSTALL_SCRIPTS = ("preinstall", "install", "postinstall", "prepublish", "preprepare", "prepare", "postprepare")
+YARN_INSTALL_SCRIPTS = ("preinstall", "install", "postinstall", "prepare")  # yarn v1, seen with 1.22
 CONFIG_FILES = (".npmrc", ".yarnrc", ".yarnrc.yml", "pnpm-workspace.yaml", ".pnpmfile.cjs")
 PATCH_DIRS = ("patches", ".yarn/patches")
 MANIFESTS = ("package.json", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml",
@@ -90,21 +95,65 @@ def deps_metadata(workspace: Path, package: Mapping[str, Any], *, lockfile: str,
             "node": node_version, "arch": arch}
 
 
-def replay_commands(workspace: Path, package: Mapping[str, Any], manager: str, runner: str) -> list[tuple[str, ...]]:
-    """What an install runs for the root package itself, in install order, to repeat on a cache hit.
+def replay_commands(workspace: Path, package: Mapping[str, Any], manager: str, runner: str,
+                    member_dir: str = "") -> list[tuple[str, ...]]:
+    """What an install runs outside node_modules, in install order, to repeat on a cache hit.
 
-    `runner` is the manager's command (npm, pnpm, yarn). A root binding.gyp with
-    no install script means an implicit `node-gyp rebuild`, as npm and yarn do.
+    First the linked packages' install scripts (workspace members, `file:`
+    dependencies: see linked.py), then the root package's own. `runner` is the
+    manager's command (npm, pnpm, yarn); `member_dir` the workspace member an
+    npm install was limited to. Each script runs once, as the install ran it:
+    npm's `run --ignore-scripts` runs the named script without its pre/post
+    scripts, and yarn v1 runs no preprepare/postprepare at install (its `run
+    install` brings preinstall and postinstall). A root binding.gyp with no
+    install script means an implicit `node-gyp rebuild`, as npm and yarn do.
     """
     scripts = _scripts(package)
-    names = BERRY_INSTALL_SCRIPTS if manager == "yarn-berry" else INSTALL_SCRIPTS
+    links = linked.link_replays(workspace, manager, member_dir)
+    names: tuple[str, ...]
+    if manager == "yarn-berry":
+        names = BERRY_INSTALL_SCRIPTS
+    elif manager == "yarn":
+        names = YARN_INSTALL_SCRIPTS
+        if isinstance(scripts.get("install"), str) and scripts["install"].strip():
+            names = tuple(n for n in names if n not in ("preinstall", "postinstall"))
+    elif manager == "npm":
+        names = NPM_INSTALL_SCRIPTS
+    else:
+        names = INSTALL_SCRIPTS
+    run = (runner, "run", "--ignore-scripts") if manager == "npm" else (runner, "run")
     commands: list[tuple[str, ...]] = []
     for name in names:
         if isinstance(scripts.get(name), str) and scripts[name].strip():
-            commands.append((runner, "run", name))
+            commands.append((*run, name))
         elif name == "install" and implicit_gyp(workspace, package):
             commands.append(("node-gyp", "rebuild"))
-    return commands
+    if manager == "yarn" and commands[:1] == [(runner, "run", "preinstall")]:
+        return [commands[0], *links, *commands[1:]]  # yarn v1: the root's preinstall comes first
+    return [*links, *commands]
+
+
+KEEP_DEV_SWITCHES = {"npm": ("NPM_CONFIG_PRODUCTION", "npm_config_production"),
+                     "yarn": ("YARN_PRODUCTION", "yarn_production")}
+
+
+def keep_dev_switch(env: Mapping[str, str], manager: str) -> str | None:
+    """`NAME=false` when the build env turns pruning off (Heroku's switches), else None.
+
+    NPM_CONFIG_PRODUCTION=false (npm) and YARN_PRODUCTION=false (yarn v1) keep
+    the devDependencies in the image. The value is part of the node_modules
+    cache key (see dev_metadata), so a build without it never gets the
+    unpruned tree.
+    """
+    for name in KEEP_DEV_SWITCHES.get(manager, ()):
+        if env.get(name, "").strip().lower() == "false":
+            return f"{name}=false"
+    return None
+
+
+def dev_metadata(env: Mapping[str, str], manager: str) -> dict[str, str]:
+    """What the node_modules cache key adds when devDependencies are kept."""
+    return {"dev": "kept"} if keep_dev_switch(env, manager) else {}
 
 
 def implicit_gyp(workspace: Path, package: Mapping[str, Any]) -> bool:
@@ -172,9 +221,11 @@ def install(ctx: BuildContext, manager: str, package: Mapping[str, Any], meta: M
     manifests are as they were on return.
     """
     cache = ctx.cache
-    replay = replay_commands(ctx.workspace, package, manager, TOOLS[manager][2])
+    replay = replay_commands(ctx.workspace, package, manager, TOOLS[manager][2], meta.get("app_dir", ""))
     needs_dev_tree = bool(hooks.build) or bool(replay)
     pruned = cache.restore(BUILDPACK, "node_modules", meta)
+    if (kept_by := keep_dev_switch(ctx.env, manager)) is not None and pruned is not None:
+        ctx.log(f"{kept_by}: devDependencies are kept in the image (not pruned)")
     if pruned is not None and not needs_dev_tree and not hooks:
         ctx.log("node_modules: dependencies unchanged, reusing the cached install")
         return pruned
@@ -210,14 +261,52 @@ def install(ctx: BuildContext, manager: str, package: Mapping[str, Any], meta: M
             run_hooks(tools, hooks.cleanup)
             return pruned
         _remove(modules / ".cache")  # build tools' caches are not dependencies
-        if cmds.prune is None:
+        if kept_by is not None:
+            ctx.log(f"{kept_by}: devDependencies are kept in the image (not pruned)")
+        elif cmds.prune is None:
             ctx.log(f"{cmds.manager}: this version cannot prune devDependencies; they stay in the image")
         else:
             run(cmds.prune, " ".join(cmds.prune[:2]))
+        removed = remove_native_leftovers(modules)
+        if removed:
+            ctx.log(f"node_modules: removed {removed} native build leftovers (object files); the .node modules stay")
         run_hooks(tools, hooks.cleanup)
         committed = new_layer(cache, BUILDPACK, "node_modules", meta, lambda fresh: _move_children(modules, fresh))
         _remove(modules)
     return committed
+
+
+GYP_LEFTOVER_DIRS = frozenset({"obj.target", ".deps", "obj"})
+
+
+def remove_native_leftovers(modules: Path) -> int:
+    """Remove node-gyp's intermediate files from the packages in `modules`; the number of paths removed.
+
+    In each package with a binding.gyp, inside its build directories (`build/`,
+    `build-tmp-*/`, where node-gyp and prebuild put their output): the
+    `Release|Debug/obj.target`, `.deps` and `obj` directories and `*.o` files.
+    What loads at run time stays: the `.node` files (`bindings` and
+    `node-gyp-build` look for them in build/Release, build/Debug, …) and the
+    shared libraries beside them (`lib.target/`, loaded through the module's
+    `$ORIGIN` rpath).
+    """
+    count = 0
+    for gyp in sorted(modules.rglob("binding.gyp")):
+        package = gyp.parent
+        if not (package / "package.json").is_file():
+            continue
+        for build in sorted(d for d in package.iterdir() if d.is_dir() and not d.is_symlink()
+                            and (d.name == "build" or d.name.startswith("build-tmp-"))):
+            for config in sorted(c for c in build.iterdir() if c.is_dir() and not c.is_symlink()):
+                for name in sorted(GYP_LEFTOVER_DIRS):
+                    if (config / name).is_dir() and not (config / name).is_symlink():
+                        shutil.rmtree(config / name)
+                        count += 1
+            for obj in sorted(build.rglob("*.o")):
+                if obj.is_file() and not obj.is_symlink():
+                    obj.unlink()
+                    count += 1
+    return count
 
 
 @contextmanager

@@ -61,31 +61,46 @@ def tool_preference(manager: str, workspace: Path) -> tuple[str, Callable[[Mappi
 
 
 def commands(manager: str, tool_version: str, *, lockfile: bool, cache: str, headers: str,
-             registry: str | None) -> Commands:
+             registry: str | None, node_gyp: str | None = None) -> Commands:
     """The commands for `manager` at `tool_version`.
 
-    `cache` is its download cache and `headers` the Node.js headers directory,
-    both as paths inside the executor.
+    `cache` is its download cache, `headers` the Node.js headers directory and
+    `node_gyp` (npm) the script that points node-gyp at them (see nodedir_env),
+    all as paths inside the executor.
     """
     major = int(tool_version.split(".", 1)[0])
     cmds = _commands(manager, major, lockfile=lockfile, cache=cache, registry=registry)
     return Commands(cmds.manager, cmds.install, cmds.build, cmds.prune,
-                    {**cmds.env, **nodedir_env(manager, major, headers)})
+                    {**cmds.env, **nodedir_env(manager, major, headers, node_gyp)})
 
 
-def nodedir_env(manager: str, major: int, headers: str) -> dict[str, str]:
+NODEDIR_VAR = "DOCKLESS_NODE_GYP_NODEDIR"  # read by build.NODE_GYP_PRELOAD, in node-gyp's process only
+
+
+def nodedir_env(manager: str, major: int, headers: str, node_gyp: str | None = None) -> dict[str, str]:
     """Point node-gyp at the runtime's headers, so it never downloads them from nodejs.org.
 
-    node-gyp reads `npm_config_nodedir` (and since v10 also
-    `npm_package_config_node_gyp_nodedir`, which npm 11 recommends). Both are
-    set: npm sets the `npm_package_config_*` variables of a dependency's
-    install script from *that* package's package.json, so only
-    `npm_config_nodedir` reaches `node-gyp rebuild` in node_modules/node-expat
-    (seen with npm 11.4.2: without it node-gyp fetches the headers from
-    nodejs.org). npm 11+ warns "Unknown env config "nodedir"" about it; that
-    warning is dockless's own doing and `pmlog` leaves it out of the build log.
+    node-gyp (10-12) reads its options from `npm_config_<key>` and
+    `npm_package_config_node_gyp_<key>` env variables. npm sets the
+    `npm_package_config_*` variables of a dependency's install script from *that*
+    package's package.json, so only `npm_config_nodedir` reaches `node-gyp
+    rebuild` in node_modules/node-expat (seen with npm 11.4.2: without it node-gyp
+    fetches the headers from nodejs.org). But npm 11 warns `Unknown env config
+    "nodedir"` about an npm_config_* it does not define, on every run. npm's own
+    `node-gyp` config (npm_config_node_gyp) is no way round: arborist does not
+    pass it to dependencies' scripts, which run npm's bundled node-gyp.
+
+    So with npm and a `node_gyp` preload script, npm's environment has no
+    npm_config_nodedir: NODE_OPTIONS preloads a script into every node process
+    of the build that, in node-gyp's process alone (its main script is
+    node-gyp.js), sets npm_config_nodedir from DOCKLESS_NODE_GYP_NODEDIR (see
+    build.NODE_GYP_PRELOAD). yarn and pnpm do not warn: they keep
+    npm_config_nodedir.
     """
-    del manager, major  # the same for every manager and version, see above
+    del major
+    if manager == "npm" and node_gyp:
+        return {"npm_package_config_node_gyp_nodedir": headers, NODEDIR_VAR: headers,
+                "NODE_OPTIONS": f"--require {node_gyp}"}
     return {"npm_package_config_node_gyp_nodedir": headers, "npm_config_nodedir": headers}
 
 

@@ -35,6 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from builder.errors import BuildError
+from detectors._files import read_json_object
+from detectors._jsworkspace import located_call, located_problem, member_dir
 
 RUNNERS = ("npm", "yarn", "pnpm")
 _CONTROL = re.compile(r"&&|\|\||[;&|\n`]|\$\(|\(|\)")
@@ -74,6 +76,19 @@ def translate(command: str, package: Mapping[str, Any], *, manager: str, workspa
 
 def _translate(command: str, package: Mapping[str, Any], manager: str, workspace: Path, process: str,
                notes: list[str], depth: int) -> str:
+    located = located_call(command)
+    if located is not None:  # `npm run start --workspace=apps/api`: that member's script, run in its directory
+        inner, where = located
+        rel = member_dir(workspace, where)
+        member = read_json_object(workspace / rel / "package.json") if rel is not None else None
+        if rel is None or member is None:
+            raise BuildError(*(located_problem(workspace, command, process) or (f"no package {where}", None)))
+        if depth >= _MAX_DEPTH:
+            raise BuildError(f"process '{process}': '{command}' calls package scripts {_MAX_DEPTH} levels deep",
+                             "does a script call itself? start the app with node directly")
+        notes.append(f"process '{process}': '{command}' runs in {rel}")
+        there = _translate(inner, member, manager, workspace / rel, process, notes, depth + 1)
+        return f"cd {shlex.quote(rel)} && {_exec_form(there)}"
     call = _script_call(command)
     if call is None:
         return command

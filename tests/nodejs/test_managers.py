@@ -17,6 +17,10 @@ def test_npm() -> None:
     assert locked.env["npm_config_cache"] == "/c/npm"
     # npm_config_nodedir is the only spelling that reaches a dependency's `node-gyp rebuild` (see nodedir_env)
     assert locked.env["npm_package_config_node_gyp_nodedir"] == "/h" and locked.env["npm_config_nodedir"] == "/h"
+    # with the build's preload script npm sees no npm_config_nodedir (npm 11 warns about it): node-gyp gets it
+    preloaded = commands("npm", "11.6.0", lockfile=True, cache="/c", headers="/h", registry=None, node_gyp="/p.js")
+    assert "npm_config_nodedir" not in preloaded.env and preloaded.env["NODE_OPTIONS"] == "--require /p.js"
+    assert preloaded.env["DOCKLESS_NODE_GYP_NODEDIR"] == "/h"
     fresh = commands("npm", "10.9.2", lockfile=False, cache="/c", headers="/h", registry=None)
     assert fresh.install == ("npm", "install", "--include=dev")
     assert fresh.env["npm_config_nodedir"] == "/h"

@@ -90,3 +90,16 @@ def test_pnpm_10_ignoring_the_build_script_fails_the_build_with_its_line(
     modules = built.layer("node_modules")
     module = next(modules.glob(".pnpm/node-expat@2.4.1/node_modules/node-expat/build/Release/node_expat.node"))
     assert shared_object_problem(module, buildpack.arch) is None
+
+
+def test_no_nodedir_warning_and_no_build_leftovers_in_the_image(tmp_path: Path, buildpack: NodeBuildpack,
+                                                                node_cache: DirLayerCache, downloads: Path) -> None:
+    """npm 11.4.2 warned `Unknown env config "nodedir"` on every run; node-gyp's object files shipped."""
+    cache = DirLayerCache(tmp_path / "cache")  # a cold install, so npm and node-gyp really run
+    built = build_app(expat_app(tmp_path / "app"), buildpack, cache, downloads)
+    assert not any("nodedir" in line for line in built.output + built.log), [l for l in built.output if "nodedir" in l]
+    package = built.layer("node_modules") / "node-expat"
+    assert shared_object_problem(package / "build/Release/node_expat.node", buildpack.arch) is None
+    assert not (package / "build/Release/obj.target").exists() and not (package / "build/Release/.deps").exists()
+    assert not list(package.rglob("*.o"))
+    assert any("native build leftovers" in line for line in built.log)
