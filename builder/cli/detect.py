@@ -24,8 +24,11 @@ from builder.source import SourceSpec
               help="Try only this group of buildpacks, in order (repeatable), as 'build --buildpack' would.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("-v", "--verbose", is_flag=True, help="Show the build plan too.")
+@click.option("--cache-dir", type=click.Path(file_okay=False),
+              help="Cache directory, as for build; used when an external buildpack's bin/detect runs in the "
+                   "sandbox [default: $DOCKLESS_CACHE_DIR or ~/.cache/dockless].")
 def command(source: str, revision: str | None, subdir: str | None, env: tuple[str, ...],
-            buildpacks: tuple[str, ...], as_json: bool, verbose: bool) -> None:
+            buildpacks: tuple[str, ...], as_json: bool, verbose: bool, cache_dir: str | None) -> None:
     """Show which group of buildpacks would build SOURCE (a directory or git URL) and why.
 
     Groups are tried in order; the first whose required buildpacks pass wins.
@@ -36,7 +39,7 @@ def command(source: str, revision: str | None, subdir: str | None, env: tuple[st
     with tempfile.TemporaryDirectory(prefix="dockless-detect-") as tmp:
         workspace, _, detected = fetch_and_detect(
             SourceSpec(source, revision, subdir), Path(tmp) / "ws", parse_env(env), out.log,
-            buildpacks=buildpacks, host_env=dict(os.environ), executor=_executor(out))
+            buildpacks=buildpacks, host_env=dict(os.environ), executor=_executor(out, cache_dir))
     if as_json:
         result(json.dumps({
             "source": workspace.url or source,
@@ -73,13 +76,13 @@ def _print(detected: DetectResult, verbose: bool) -> None:
                             result(f"            requires {needed.name}.{key} = {value}")
 
 
-def _executor(out: Output) -> Callable[[Path], Executor]:
+def _executor(out: Output, cache_dir: str | None) -> Callable[[Path], Executor]:
     """The sandbox, made only if an external buildpack's bin/detect has to run."""
     def make(workspace: Path) -> Executor:
         from builder.cli.common import make_context
         from builder.lifecycle.services import default_services
 
-        ctx, _ = make_context(out.verbose, None, (), None)
+        ctx, _ = make_context(out.verbose, cache_dir, (), None)
         with default_services(ctx, log=out.log, environ=os.environ) as services:
             return services.make_executor(workspace, (), services.suites[0])
     return make

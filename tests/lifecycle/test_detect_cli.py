@@ -56,3 +56,10 @@ def test_an_unknown_buildpack_is_exit_2(tmp_path: Path) -> None:
     (tmp_path / "server.js").write_text("1")
     run = dockless("detect", str(tmp_path), "--buildpack", str(tmp_path / "no-such-buildpack"))
     assert_clean_error(run, 2, "neither a built-in buildpack nor a directory")
+
+
+def test_detect_takes_builds_cache_dir_so_scripts_can_share_flags(tmp_path: Path) -> None:
+    (tmp_path / "server.js").write_text("require('http').createServer().listen(process.env.PORT)\n")
+    run = dockless("detect", str(tmp_path), "--cache-dir", str(tmp_path / "cache"))
+    assert run.code == 0, run.stderr
+    assert "nodejs" in run.stdout
