@@ -115,7 +115,10 @@ def export(run_image: Image, group: GroupResult, workspace: Path, *, never_ship:
            package_components: Sequence[Component] = ()) -> tuple[Image, list[ExportedLayer]]:
     """The image: run image, `package_layers` (Debian packages buildpacks asked for at launch), the
     launch layers in group order, the SBOM, /cnb/process/<type> for every process, then the app; and the
-    config that starts the default process."""
+    config that starts the default process.
+
+    `epoch` (seconds) is every layer's file time but the app's, whose files get `created` (the source's
+    time, also the config's `created`)."""
     exported: list[ExportedLayer] = list(package_layers)
     for owned in group.launch_layers:
         exported.append(ExportedLayer(owned.layer.name, _launch_layer(owned.layer, store, codec, epoch, memo)))
@@ -126,9 +129,13 @@ def export(run_image: Image, group: GroupResult, workspace: Path, *, never_ship:
     if group.processes:
         exported.append(ExportedLayer("processes", layer_from_entries(
             process_entries(group.processes), store, codec=codec, epoch=epoch)))
+    # The app's files carry the source's time (the commit's, or SOURCE_DATE_EPOCH), not the fixed time of the
+    # other layers: servers derive Last-Modified and ETags from mtime and size, so a file changed in a new
+    # commit must not keep the old validators (a same-size edit would be answered 304 from a stale cache).
+    # Still reproducible: the same commit gives the same time. Other layers keep `epoch`, so they are reused.
     exported.append(ExportedLayer("app", layer_from_dir(
         workspace, store, prefix=WORKSPACE, uid=APP_UID, gid=APP_GID, exclude=frozenset(group.app_excludes),
-        exclude_names=never_ship, codec=codec, epoch=epoch)))
+        exclude_names=never_ship, codec=codec, epoch=created)))
     image = append_layers(run_image, [e.layer for e in exported],
                           created_by=f"dockless buildpacks {' '.join(group.buildpacks)}",
                           comments=[e.name for e in exported], created=created)
