@@ -42,6 +42,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Mapping
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,8 @@ LOCKFILES = (
     ("npm-shrinkwrap.json", "npm"),
 )
 MANAGERS = ("npm", "pnpm", "yarn")
+NO_START = "no start command found"
+BUILD_ONLY = "build-only: no start command of its own, the static buildpack serves what the build writes"
 _HASH = re.compile(r"^(sha1|sha224|sha256|sha384|sha512)\.[0-9a-fA-F]+$")
 
 
@@ -68,17 +71,31 @@ class NodeDetector:
     """Passes on package.json, or on a dependency-free server.js / index.js app."""
 
     id: str = "nodejs"
+    consult_static: bool = True  # False inside the static detector, which consults this one
 
     def detect(self, workspace: Path, env: Mapping[str, str], app_dir: str = "") -> Detection:
         if app_dir:  # --subdir named a member of a JS workspace: see detectors._jsworkspace
-            return member_detection(self._detect, workspace, env, app_dir)
-        detection = self._detect(workspace, env)
+            return self._build_only(member_detection(self._detect, workspace, env, app_dir), workspace, env, app_dir)
+        detection = self._build_only(self._detect(workspace, env), workspace, env, app_dir)
         start = detection.metadata("node").get("start_command", "")
         problem = located_problem(workspace, start) if detection.passed and start else None
         if problem is not None:  # `npm run start --workspace=apps/api` naming a package or script this app lacks
             line = f"{problem[0]}: {problem[1]}"
             return Detection(self.id, False, (line,), malformed=line)
         return detection
+
+    def _build_only(self, detection: Detection, workspace: Path, env: Mapping[str, str], app_dir: str) -> Detection:
+        """`detection` saying "build-only" instead of "no start command found" when the static buildpack
+        serves what the build writes (the group nodejs + static)."""
+        if not self.consult_static or not detection.passed or detection.metadata("node").get("start_command"):
+            return detection
+        from .static import StaticDetector  # static imports this module
+
+        static = StaticDetector().detect(workspace, env, app_dir)
+        if not static.passed:
+            return detection
+        reasons = tuple(BUILD_ONLY if r.startswith(NO_START) else r for r in detection.reasons)
+        return dataclasses.replace(detection, reasons=reasons)
 
     def _detect(self, workspace: Path, env: Mapping[str, str]) -> Detection:
         """detect() of one directory (a member's and its workspace root's, for member_detection)."""
@@ -240,7 +257,7 @@ def _start(workspace: Path, package: Mapping[str, Any], scripts: Mapping[str, st
         choices.append((f"package.json main ({main.strip()})", shlex.join(["node", main.strip()])))
     if not choices:
         requires["start"] = requires["start_command"] = ""
-        return "no start command found: add a Procfile 'web:' line, a scripts.start, or a server.js"
+        return f"{NO_START}: add a Procfile 'web:' line, a scripts.start, or a server.js"
     requires["start"], requires["start_command"] = choices[0]
     runner = choices[0][1].split(None, 1)[0] if choices[0][1].split() else ""
     if runner in MANAGERS:  # translated by the buildpack (buildpacks/nodejs/scripts.py)

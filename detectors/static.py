@@ -104,7 +104,7 @@ class StaticDetector:
     def _node_build(self, workspace: Path, env: Mapping[str, str], app_dir: str,
                     package: Mapping[str, Any]) -> Detection:
         root = workspace / app_dir
-        node = NodeDetector().detect(workspace, env, app_dir).metadata("node")
+        node = NodeDetector(consult_static=False).detect(workspace, env, app_dir).metadata("node")
         if node.get("build_script") != "true":
             if not server_start(root, package) and not node.get("start_command"):
                 found = self._files(root, (BUILD_ONLY,), " (package.json has no build step and starts nothing: "

@@ -43,7 +43,7 @@ from builder.lifecycle.contract import LAYERS, WORKSPACE, BuildContext, BuildRes
 from builder.lifecycle.env import prepend_path
 from detectors._files import read_json_object
 
-from . import checks, deps, pins, pmlog, scripts, workspaces
+from . import bins, buildcache, checks, deps, pins, pmlog, scripts, workspaces
 from .managers import NODEDIR_VAR, TOOLS, Commands, commands, tool_preference
 from .processes import processes
 from .inventory import npm_components, runtime_component
@@ -124,7 +124,12 @@ class NodeBuildpack:
                                              node_version=runtime.version, arch=runtime.arch),
                         **workspaces.metadata(member),
                         **deps.dev_metadata(ctx.env, requires.get("package_manager") or "npm")}
-                modules = self._dependencies(ctx, registry, runtime, package, meta, hooks)
+                dirs, skipped = buildcache.cache_dirs(read_json_object(ctx.workspace / ctx.app_dir / "package.json"))
+                for entry in skipped:
+                    ctx.log(f"build cache: package.json cacheDirectories: skipping {entry}")
+                with buildcache.kept(ctx.cache, ctx.workspace / ctx.app_dir, dirs if hooks.build else [], meta,
+                                     ctx.log):
+                    modules = self._dependencies(ctx, registry, runtime, package, meta, hooks)
                 if modules is not None:
                     layers.append(BuiltLayer("node_modules", modules, f"{WORKSPACE}/node_modules", launch=ships,
                                              cache=True, metadata=meta))
@@ -136,12 +141,16 @@ class NodeBuildpack:
         procfile, start, notes = scripts.launch_commands(  # `web: npm start` -> the script npm would run
             read_procfile(app), requires.get("start", ""), requires.get("start_command", ""),
             read_json_object(app / "package.json"), manager=requires.get("package_manager") or "npm", workspace=app)
-        for note in notes:
+        modules_layer = next((layer.path for layer in layers if layer.name == "node_modules"), None)
+        procfile, start, run_by_node = bins.rewrite_all(  # `next start` -> node …/.bin/next start (no env)
+            procfile, start, modules_layer / ".bin" if modules_layer is not None else None)
+        for note in [*notes, *run_by_node]:
             ctx.log(note)
         launch = workspaces.launch_processes(processes(procfile, start), member)
-        modules_layer = next((layer.path for layer in layers if layer.name == "node_modules"), None)
         checks.check(launch, workspace=ctx.workspace, node_modules=modules_layer, arch=self.arch, node=NODE,
-                     dev_bins=checks.dev_bins(ctx.workspace, ctx.app_dir))
+                     dev_bins=checks.dev_bins(ctx.workspace, ctx.app_dir),
+                     node_script=checks.node_script(read_json_object(app / "package.json"),
+                                                    requires.get("package_manager") or "npm"))
         launch_env = {"NODE_ENV": "production", "PORT": ctx.env.get("PORT", "8080"),
                       **prepend_path("PATH", f"{NODE_HOME}/bin", f"{WORKSPACE}/node_modules/.bin")}
         return BuildResult(layers, launch, launch_env, APP_EXCLUDES | workspaces.app_excludes(member), components)

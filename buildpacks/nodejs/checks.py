@@ -67,12 +67,13 @@ _ARCHES = {
 
 
 def check(processes: Sequence[Process], *, workspace: Path, node_modules: Path | None, arch: str,
-          node: str, dev_bins: Mapping[str, str] | None = None) -> None:
+          node: str, dev_bins: Mapping[str, str] | None = None, node_script: tuple[str, str] | None = None) -> None:
     """Raise BuildError for the first process that cannot start; `node` is the runtime's path in the image.
 
     `workspace` is the built app (host path of WORKSPACE), `node_modules` the
     node_modules layer (host path of WORKSPACE/node_modules), `arch` the image's
-    architecture (OCI name), `dev_bins` the commands devDependencies provide (see dev_bins).
+    architecture (OCI name), `dev_bins` the commands devDependencies provide (see dev_bins),
+    `node_script` the app's own script that starts with node, as (its call, its command) (see node_script).
     """
     roots: list[tuple[str, Path | None]] = [(f"{WORKSPACE}/node_modules", node_modules), (WORKSPACE, workspace)]
     for process in processes:
@@ -88,7 +89,9 @@ def check(processes: Sequence[Process], *, workspace: Path, node_modules: Path |
                                  f"{package}, which is pruned from the image",
                                  f"move {package} from devDependencies to dependencies in package.json, or keep "
                                  "devDependencies with --env NPM_CONFIG_PRODUCTION=false (npm) / "
-                                 "YARN_PRODUCTION=false (yarn 1); or build to JavaScript and start with node")
+                                 "YARN_PRODUCTION=false (yarn 1); or build to JavaScript and start with node"
+                                 + (f"; or use '{process.type}: {node_script[0]}' in a Procfile (it runs "
+                                    f"{node_script[1]})" if node_script else ""))
             if words[0] in ("node", node) and cwd is not None:
                 _check_entry(process, words[1:], roots, cwd)
     default = next((p for p in processes if p.default), processes[0] if processes else None)
@@ -270,3 +273,24 @@ def dev_bins(workspace: Path, app_dir: str = "") -> dict[str, str]:
             bins.update({b: name for b in entry["bin"] if isinstance(b, str)})
     bins.pop("node", None)
     return bins
+
+
+def node_script(package: Mapping[str, object] | None, manager: str) -> tuple[str, str] | None:
+    """The app's own script that starts it with node, as (the call that runs it, its command), else None.
+
+    NestJS generates `"start": "nest start"` (its CLI is a devDependency) beside
+    `"start:prod": "node dist/main"`: that one works in the image. A script named
+    like start/serve/prod is preferred; build and test scripts never count.
+    """
+    scripts = package.get("scripts") if package else None
+    if not isinstance(scripts, dict):
+        return None
+    found = [(name, text.strip()) for name, text in scripts.items() if isinstance(name, str)
+             and isinstance(text, str) and text.strip().startswith("node ")
+             and not re.search(r"build|test|lint|dev|debug|watch|migrat|seed", name)]
+    if not found:
+        return None
+    name, text = min(found, key=lambda item: (0 if "prod" in item[0] else 1 if "start" in item[0] or "serve" in
+                                              item[0] else 2))
+    runner = "yarn" if manager.startswith("yarn") else manager
+    return (f"npm run {name}" if runner == "npm" else f"{runner} {name}"), text

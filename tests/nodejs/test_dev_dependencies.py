@@ -13,7 +13,7 @@ import pytest
 from builder.errors import BuildError
 from builder.lifecycle.layercache import DirLayerCache
 from buildpacks.nodejs import NodeBuildpack
-from buildpacks.nodejs.checks import dev_bins
+from buildpacks.nodejs.checks import dev_bins, node_script
 
 from .building import Built, build_app, make_app
 
@@ -56,3 +56,26 @@ def test_the_heroku_switch_keeps_dev_dependencies(tmp_path: Path, manager: str, 
     # the unpruned tree is cached apart: without the switch the build prunes (and then fails the check)
     with pytest.raises(BuildError, match="devDependency semver, which is pruned"):
         build_app(make_app(tmp_path / "off", files), buildpack, node_cache, downloads)
+
+
+def test_the_hint_names_the_apps_own_node_script(tmp_path: Path, buildpack: NodeBuildpack,
+                                                 node_cache: DirLayerCache, downloads: Path) -> None:
+    """NestJS: `"start": "nest start"` (@nestjs/cli, a devDependency) beside `"start:prod": "node dist/main"`."""
+    package = {**PACKAGE, "scripts": {"build": "node -e \"require('fs').mkdirSync('dist');"
+                                               "require('fs').writeFileSync('dist/main.js','')\"",
+                                      "start": "semver 1.2.3", "start:dev": "node --watch src/main.js",
+                                      "start:prod": "node dist/main"}}
+    with pytest.raises(BuildError) as error:
+        build_app(make_app(tmp_path / "app", {"package.json": package}), buildpack, node_cache, downloads)
+    assert "devDependency semver, which is pruned" in error.value.message
+    assert error.value.hint.endswith("; or use 'web: npm run start:prod' in a Procfile (it runs node dist/main)")
+
+
+@pytest.mark.parametrize(("scripts", "manager", "expected"), [
+    ({"start": "nest start", "start:prod": "node dist/main"}, "npm", ("npm run start:prod", "node dist/main")),
+    ({"serve": "node server.js", "test": "node --test"}, "yarn-berry", ("yarn serve", "node server.js")),
+    ({"start": "nest start", "build": "node build.js"}, "pnpm", None),
+    ({}, "npm", None),
+])
+def test_node_script(scripts: dict[str, str], manager: str, expected: tuple[str, str] | None) -> None:
+    assert node_script({"scripts": scripts}, manager) == expected

@@ -103,3 +103,15 @@ def test_a_site_with_a_package_json_for_tooling_only_is_served_as_written(tmp_pa
     assert found.metadata("static")["tooling"] == "package.json"
     assert found.metadata("node") == {"build": "true", "launch": "false"}
     assert not StaticDetector().detect(app(tmp_path, {"server.js": "x"}), {}).passed  # Node.js would start it
+
+
+def test_the_nodejs_detector_says_build_only_when_static_serves_the_build(tmp_path: Path) -> None:
+    """`dockless detect` on a Vite site prints nodejs's reasons too: no "no start command found" problem there."""
+    from detectors.nodejs import NodeDetector
+
+    site = NodeDetector().detect(app(tmp_path / "vite", {"index.html": "<div id=app>"}, vite()), {})
+    assert site.passed
+    assert site.reasons[-1] == ("build-only: no start command of its own, the static buildpack serves what the "
+                                "build writes")
+    tool = NodeDetector().detect(app(tmp_path / "lib", {"lib.js": ""}, {"scripts": {"build": "tsc"}}), {})
+    assert tool.reasons[-1].startswith("no start command found: add a Procfile 'web:' line")  # static fails there
