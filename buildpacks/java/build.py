@@ -18,9 +18,11 @@ Paketo ship a JRE the same way).
 
 After the build the workspace holds only the application: the jar Maven made
 (or the prebuilt one) unpacked at /workspace, sources, target/ and settings.xml
-removed, as Paketo's Maven buildpack does. A small launch layer holds Debian's CAs as
-the JRE's truststore (see truststore.py). Only the app layer depends on the
-code, so a code-only change uploads it alone.
+removed, as Paketo's Maven buildpack does. The release dependency jars (and
+Spring Boot's loader) move to a cached launch layer, /layers/java/dependencies,
+keyed by their sha256s and symlinked from the app (see dependencies.py). A small
+launch layer holds Debian's CAs as the JRE's truststore (see truststore.py).
+Only the app layer depends on the code, so a code-only change uploads it alone.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from builder.lifecycle.env import prepend_path
 from builder.source import redact_text
 from detectors.java import parse_manifest, read_jar_manifest
 
-from . import jar, maven, truststore
+from . import dependencies, jar, maven, truststore
 from .jdk import Jdk, debian_arch, resolve
 from .processes import check_jars, processes, run_built_jar
 
@@ -107,6 +109,7 @@ class JavaBuildpack:
         procfile = run_built_jar(read_procfile(app), built_jar, main_class=main_class, spring_boot=boot, root=root)
         if tool != "exploded":
             _replace_contents(app, scratch)
+        libs = self._dependencies(ctx, app)
         launch = processes(procfile, java=jdk.java, main_class=main_class, spring_boot=boot, root=root)
         if not launch:
             raise BuildError("the app has no Main-Class and no Procfile web: dockless does not know how to start it",
@@ -114,11 +117,31 @@ class JavaBuildpack:
         check_jars(launch, app, root, built_jar)
         components = [Component("openjdk-jre", str(jdk.major), f"pkg:deb/debian/{jdk.jre_package}", "packages",
                                  "application"), *jar.jar_components(app, repository)]
+        if libs is not None:
+            components += jar.jar_components(libs.path / dependencies.MIRROR, repository, layer=dependencies.LAYER)
         launch_env = {"JAVA_HOME": jdk.home, "JAVA_TOOL_OPTIONS.default": MEMORY_FLAGS, "PORT.default": "8080",
                       "JDK_JAVA_OPTIONS.default": TRUST_FLAGS, **prepend_path("PATH", f"{jdk.home}/bin")}
-        layers = [BuiltLayer("cacerts", self._truststore(ctx), CACERTS.rsplit("/", 1)[0], launch=True)]
+        layers = [BuiltLayer("cacerts", self._truststore(ctx), CACERTS.rsplit("/", 1)[0], launch=True),
+                  *([libs] if libs is not None else [])]
         return BuildResult(layers=layers, processes=launch, launch_env=launch_env, components=components,
                            app_excludes=_siblings(ctx.workspace, ctx.app_dir))
+
+    def _dependencies(self, ctx: BuildContext, app: Path) -> BuiltLayer | None:
+        """The app's release jars (and Boot's loader) moved to a cached launch layer, symlinked from the app
+        (see dependencies.py); None when it has none."""
+        paths = dependencies.select(app)
+        if not paths:
+            return None
+        meta = dependencies.key(app, paths)
+        megabytes = dependencies.size(app, paths) / 1e6
+        layer, reused = cached_layer(ctx.cache, BUILDPACK, dependencies.LAYER, meta,
+                                     fill=lambda fresh: dependencies.copy(app, paths, fresh))
+        dependencies.link(app, paths)
+        jars = sum(p.endswith(".jar") for p in paths)
+        ctx.log(f"dependencies: {jars} jars{' and the Spring Boot loader' if dependencies.LOADER in paths else ''} "
+                f"({megabytes:.1f} MB) in a layer of their own, "
+                + ("reused (the same jars)" if reused else "new (the jars changed)"))
+        return BuiltLayer(dependencies.LAYER, layer, dependencies.TARGET, launch=True, cache=True, metadata=meta)
 
     def _truststore(self, ctx: BuildContext) -> Path:
         """A layer holding Debian's CAs as the JRE's truststore (see truststore.py)."""

@@ -166,7 +166,8 @@ def jar_components(app: Path, repository: Path | None = None, layer: str = "app"
     found: set[Component] = set()
     for lib in ("BOOT-INF/lib", "WEB-INF/lib", "lib"):
         for jar in sorted((app / lib).glob("*.jar")):
-            found.add(_component(jar, layer, known))
+            if not jar.is_symlink():  # a jar moved to the dependencies layer is listed from there
+                found.add(_component(jar, layer, known))
     return sorted(found)
 
 

@@ -15,7 +15,7 @@ import pytest
 from builder.buildpack.launch import SHELL
 from builder.errors import BuildError
 from builder.lifecycle.packages import PackageRequests
-from buildpacks.java import jar, maven, truststore
+from buildpacks.java import dependencies, jar, maven, truststore
 from buildpacks.java.build import _siblings
 from buildpacks.java.jdk import Jdk, parse_major, resolve
 from buildpacks.java.processes import check_jars, processes, run_built_jar
@@ -364,3 +364,115 @@ def test_a_heroku_procfile_java_jar_line_runs_the_jar_the_build_made(tmp_path: P
     assert info.value.message == ("process 'web' cannot start: its jar target/shop-1.0.0.jar is not the jar this build "
                                   "made (target/shop-2.0.0.jar), and only that one ships (unpacked)")
     assert "java -jar target/shop-2.0.0.jar" in info.value.hint
+
+
+LAYERS_IDX = """- "dependencies":
+  - "BOOT-INF/lib/spring-core-6.2.12.jar"
+  - "BOOT-INF/lib/jackson-core-2.19.2.jar"
+- "spring-boot-loader":
+  - "org/"
+- "snapshot-dependencies":
+  - "BOOT-INF/lib/internal-1.0-SNAPSHOT.jar"
+- "application":
+  - "BOOT-INF/classes/"
+  - "BOOT-INF/classpath.idx"
+  - "BOOT-INF/layers.idx"
+  - "META-INF/"
+"""
+
+
+def unpacked_boot_app(app: Path, idx: str | None = LAYERS_IDX, message: bytes = b"hello") -> Path:
+    """A Spring Boot jar as the buildpack leaves it unpacked: classes, BOOT-INF/lib, the loader at the root."""
+    files = {"BOOT-INF/classes/example/Application.class": message, "META-INF/MANIFEST.MF": BOOT.encode(),
+             "BOOT-INF/lib/spring-core-6.2.12.jar": b"core", "BOOT-INF/lib/jackson-core-2.19.2.jar": b"jackson",
+             "BOOT-INF/lib/internal-1.0-SNAPSHOT.jar": b"snapshot", "BOOT-INF/lib/module-1.0.jar": b"module",
+             "org/springframework/boot/loader/launch/JarLauncher.class": b"launcher"}
+    if idx is not None:
+        files["BOOT-INF/layers.idx"] = idx.encode()
+    for rel, data in files.items():
+        (app / rel).parent.mkdir(parents=True, exist_ok=True)
+        (app / rel).write_bytes(data)
+    return app
+
+
+def test_layers_idx_says_which_boot_jars_and_the_loader_go_to_the_dependencies_layer(tmp_path: Path) -> None:
+    index = dependencies.parse_layers_idx(LAYERS_IDX)
+    assert dependencies.layer_of("org/springframework/boot/loader/launch/JarLauncher.class", index) == \
+        "spring-boot-loader"
+    assert dependencies.layer_of("BOOT-INF/classes/example/A.class", index) == "application"
+    app = unpacked_boot_app(tmp_path / "idx")
+    # snapshot-dependencies stay, and so does a jar layers.idx does not name (as a module Boot puts in application)
+    assert dependencies.select(app) == ["BOOT-INF/lib/jackson-core-2.19.2.jar", "BOOT-INF/lib/spring-core-6.2.12.jar",
+                                        dependencies.LOADER]
+    # no layers.idx (Boot before 2.3): every BOOT-INF/lib jar but snapshots
+    assert dependencies.select(unpacked_boot_app(tmp_path / "old", None)) == [
+        "BOOT-INF/lib/jackson-core-2.19.2.jar", "BOOT-INF/lib/module-1.0.jar", "BOOT-INF/lib/spring-core-6.2.12.jar",
+        dependencies.LOADER]
+    plain = tmp_path / "plain"
+    (plain / "lib").mkdir(parents=True)
+    (plain / "example").mkdir()
+    for name in ("gson-2.11.0.jar", "tool-2.0-SNAPSHOT.jar"):
+        (plain / "lib" / name).write_bytes(name.encode())
+    (plain / "example/Main.class").write_bytes(b"main")
+    assert dependencies.select(plain) == ["lib/gson-2.11.0.jar"]   # no loader: not a Boot app
+    assert dependencies.select(tmp_path / "none") == []
+
+
+def test_the_dependencies_key_follows_the_jars_and_not_the_code(tmp_path: Path) -> None:
+    one = unpacked_boot_app(tmp_path / "1", message=b"hello")
+    two = unpacked_boot_app(tmp_path / "2", message=b"howdy")   # a code change
+    paths = dependencies.select(one)
+    assert dependencies.key(one, paths) == dependencies.key(two, paths)
+    assert dependencies.key(one, paths)["count"] == "3"           # 2 jars and the loader's one class
+    (two / "BOOT-INF/lib/spring-core-6.2.12.jar").write_bytes(b"core 6.2.13")
+    assert dependencies.key(one, paths) != dependencies.key(two, paths)
+
+
+def test_moved_jars_become_symlinks_into_the_layer_and_the_sbom_lists_them_from_there(tmp_path: Path) -> None:
+    app = unpacked_boot_app(tmp_path / "app")
+    make_jar(app / "BOOT-INF/lib/spring-core-6.2.12.jar", "Manifest-Version: 1.0\n\n", {
+        "META-INF/maven/org.springframework/spring-core/pom.properties":
+            b"artifactId=spring-core\ngroupId=org.springframework\nversion=6.2.12\n"})
+    paths = dependencies.select(app)
+    layer = tmp_path / "layer"
+    dependencies.copy(app, paths, layer)
+    dependencies.link(app, paths)
+    target = f"{dependencies.TARGET}/app"
+    assert target == "/layers/java/dependencies/app"
+    assert os.readlink(app / "BOOT-INF/lib/jackson-core-2.19.2.jar") == f"{target}/BOOT-INF/lib/jackson-core-2.19.2.jar"
+    assert os.readlink(app / dependencies.LOADER) == f"{target}/{dependencies.LOADER}"
+    assert (app / "BOOT-INF/lib/internal-1.0-SNAPSHOT.jar").read_bytes() == b"snapshot"   # stays with the app
+    assert [(rel, mode) for rel, mode, _ in tree(layer)] == [
+        ("app", 0o755), ("app/BOOT-INF", 0o755), ("app/org", 0o755), ("app/BOOT-INF/lib", 0o755),
+        ("app/BOOT-INF/lib/jackson-core-2.19.2.jar", 0o644), ("app/BOOT-INF/lib/spring-core-6.2.12.jar", 0o644),
+        ("app/org/springframework", 0o755), ("app/org/springframework/boot", 0o755),
+        ("app/org/springframework/boot/loader", 0o755), ("app/org/springframework/boot/loader/launch", 0o755),
+        ("app/org/springframework/boot/loader/launch/JarLauncher.class", 0o644)]
+    assert not (layer / "lib").exists()   # a top-level lib/ would join LD_LIBRARY_PATH
+    in_app = {c.name for c in jar.jar_components(app)}
+    in_layer = {(c.purl, c.layer) for c in jar.jar_components(layer / "app", layer="dependencies")}
+    assert in_app == {"internal-1.0-SNAPSHOT", "module"}
+    assert ("pkg:maven/org.springframework/spring-core@6.2.12", "dependencies") in in_layer
+
+
+def test_the_dependencies_layer_is_reused_when_only_the_code_changed(tmp_path: Path) -> None:
+    from builder.lifecycle.layercache import DirLayerCache
+    from buildpacks.java.build import JavaBuildpack
+
+    @dataclass
+    class Ctx:
+        cache: DirLayerCache
+        logged: list[str] = field(default_factory=list)
+
+        def log(self, text: str) -> None:
+            self.logged.append(text)
+
+    ctx = Ctx(DirLayerCache(tmp_path / "cache"))
+    first = JavaBuildpack()._dependencies(ctx, unpacked_boot_app(tmp_path / "1"))  # type: ignore[arg-type]
+    second = JavaBuildpack()._dependencies(ctx, unpacked_boot_app(tmp_path / "2", message=b"howdy"))  # type: ignore[arg-type]
+    assert first is not None and second is not None
+    assert (first.target, first.launch, first.path) == ("/layers/java/dependencies", True, second.path)
+    assert ctx.logged[0].startswith("dependencies: 2 jars and the Spring Boot loader (0.0 MB) in a layer of their own, new")
+    assert ctx.logged[1].endswith("reused (the same jars)")
+    assert tree(first.path) and (first.path / "app/BOOT-INF/lib/spring-core-6.2.12.jar").read_bytes() == b"core"
+    assert JavaBuildpack()._dependencies(ctx, tmp_path / "empty") is None  # type: ignore[arg-type]
