@@ -7,6 +7,7 @@ the Context, then passed down: nothing below reads environment variables.
 
 from __future__ import annotations
 
+import functools
 import os
 import ssl
 from collections.abc import Mapping
@@ -20,6 +21,13 @@ from builder.registry.keychain import Keychain
 from builder.registry.retry import RetryPolicy
 
 USER_AGENT = "dockless/0.1 (+https://github.com/dockless)"
+
+
+@functools.lru_cache(maxsize=4)
+def _context(cafile: str | None) -> ssl.SSLContext:
+    """One parsed CA bundle per file and process: parsing one takes ~20 ms, and a build connects twice
+    (the push check, then the push). The context is never modified after it is made."""
+    return ssl.create_default_context(cafile=cafile)
 
 
 @dataclass(frozen=True)
@@ -46,12 +54,12 @@ class RegistryOptions:
             if not os.path.exists(self.ca_file):
                 raise UsageError(f"the CA bundle {self.ca_file} (SSL_CERT_FILE) does not exist",
                                  "point SSL_CERT_FILE at a PEM bundle, or unset it to use the system's")
-            return ssl.create_default_context(cafile=self.ca_file)
+            return _context(self.ca_file)
         paths = ssl.get_default_verify_paths()
         for candidate in (paths.cafile, paths.openssl_cafile):
             if candidate and os.path.exists(candidate):
-                return ssl.create_default_context(cafile=candidate)
-        return ssl.create_default_context()
+                return _context(candidate)
+        return _context(None)
 
     def http_client(self, *, trust_env: bool, verify: ssl.SSLContext, auth: httpx.Auth | None = None) -> httpx.Client:
         """An httpx.Client with our timeouts, trust and User-Agent."""
