@@ -67,13 +67,13 @@ class HostTrust:
         """
         if self.ca_bundle is None:
             return None
-        from cryptography import x509
-        from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
-
         data = self.ca_bundle.read_bytes()
         path = directory / f"java-truststore-{hashlib.sha256(data).hexdigest()[:16]}.p12"
         if path.is_file():
-            return path
+            return path  # the usual case: importing cryptography alone costs ~35 ms of every build's start
+        from cryptography import x509
+        from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
+
         try:
             with warnings.catch_warnings():  # old CAs with negative serials still load today
                 warnings.simplefilter("ignore")
