@@ -70,16 +70,23 @@ _LOCATION_OPTIONS = {  # runner -> options naming where the script runs (a membe
 _CONTROL = re.compile(r"&&|\|\||[;&|\n`]|\$\(|\(|\)")
 
 
+def simple_words(command: str) -> list[str] | None:
+    """The words of `command` when it is one simple command (no && || ; | & ( ) ` $(), else None."""
+    if _CONTROL.search(command):
+        return None
+    try:
+        return shlex.split(command)
+    except ValueError:
+        return None
+
+
 def located_call(command: str) -> tuple[str, str] | None:
     """(the command without its location, the member or directory it names) when `command` runs a package
     script somewhere else: `npm run start --workspace=apps/api`, `npm -w apps/api start`,
     `npm --prefix apps/api start`, `yarn workspace @acme/api start`, `yarn --cwd apps/api start`,
     `pnpm --filter @acme/api start`, `pnpm -C apps/api start`. None for anything else."""
-    if _CONTROL.search(command):
-        return None
-    try:
-        words = shlex.split(command)
-    except ValueError:
+    words = simple_words(command)
+    if words is None:
         return None
     start = 0
     while start < len(words) and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", words[start]):

@@ -36,7 +36,7 @@ from typing import Any
 
 from builder.errors import BuildError
 from detectors._files import read_json_object
-from detectors._jsworkspace import located_call, located_problem, member_dir
+from detectors._jsworkspace import located_call, located_problem, member_dir, simple_words
 
 RUNNERS = ("npm", "yarn", "pnpm")
 _CONTROL = re.compile(r"&&|\|\||[;&|\n`]|\$\(|\(|\)")
@@ -131,11 +131,8 @@ def _with_prefix(prefix: str, main: str, compound: bool) -> str:
 
 def _script_call(command: str) -> tuple[str, str, str, list[str]] | None:
     """(assignments, runner, script name, extra args) when `command` is one package-script call, else None."""
-    if _CONTROL.search(command):
-        return None
-    try:
-        words = shlex.split(command)
-    except ValueError:
+    words = simple_words(command)
+    if words is None:
         return None
     assignments = []
     while words and _ASSIGNMENT.match(words[0]):
