@@ -5,10 +5,14 @@ MB) to `.next/cache` and warns "No build cache found" without it; `next start`
 never reads it. Heroku keeps it when package.json lists it in
 `cacheDirectories`. Here, for an app that depends on `next`, `.next/cache` is
 restored from a cache-only layer before the install and the build script, and
-saved after them; the directories named by `cacheDirectories` are treated the
-same way (node_modules is cached by the buildpack already and is skipped). The
-directories are then removed from the app, so they never ship: the same commit
-gives the same image whether the cache was there or not.
+saved after them, then removed from the app, so it never ships: the same
+commit gives the same image whether the cache was there or not.
+
+Other `cacheDirectories` entries are not taken: Heroku caches them *and*
+ships them, and apps list directories they need at run time
+(`client/node_modules`); taking one out of the image could make an image
+that does not start, and shipping a restored one would make the image depend
+on the cache. They are named in the log.
 
 The layer is keyed like node_modules (the dependency set, Node.js version,
 architecture) and by the directories: a committed entry never changes, so the
@@ -51,8 +55,11 @@ def cache_dirs(package: Mapping[str, Any] | None) -> tuple[list[str], list[str]]
             skipped.append(f"{entry} (not a directory inside the app)")
         elif path.parts[0] == "node_modules":
             skipped.append(f"{entry} (node_modules is cached by the buildpack)")
-        elif str(path) not in dirs:
-            dirs.append(str(path))
+        elif str(path) != NEXT_CACHE:
+            skipped.append(f"{entry} (only build-only caches dockless knows, such as .next/cache, are kept: "
+                           "this directory may be needed at run time)")
+        elif NEXT_CACHE not in dirs:
+            dirs.append(NEXT_CACHE)
     return dirs, skipped
 
 

@@ -1,4 +1,4 @@
-"""Build tools' caches (`.next/cache`, package.json cacheDirectories): kept between builds, never in the image.
+"""Next.js's build cache (`.next/cache`): kept between builds, never in the image; other cacheDirectories are not taken.
 
 Real npm registry, real npm, the production buildpack. The build script stands
 in for `next build`: it says whether it found its cache and writes a new one
@@ -29,11 +29,14 @@ fs.writeFileSync('.next/BUILD_ID', 'fixed');
 
 def test_which_directories_are_kept() -> None:
     assert cache_dirs({"dependencies": {"next": "15.0.0"}}) == ([".next/cache"], [])
+    runtime = "(only build-only caches dockless knows, such as .next/cache, are kept: this directory may be " \
+        "needed at run time)"
     assert cache_dirs({"devDependencies": {"next": "15.0.0"}, "cacheDirectories": [".next/cache", ".cache/x"]}) == (
-        [".next/cache", ".cache/x"], [])
-    assert cache_dirs({"cacheDirectories": ["node_modules", "/tmp/x", "../up", ".nuxt/cache"]}) == (
-        [".nuxt/cache"], ["node_modules (node_modules is cached by the buildpack)",
-                          "/tmp/x (not a directory inside the app)", "../up (not a directory inside the app)"])
+        [".next/cache"], [f".cache/x {runtime}"])
+    assert cache_dirs({"cacheDirectories": ["node_modules", "/tmp/x", "../up", "client/node_modules"]}) == (
+        [], ["node_modules (node_modules is cached by the buildpack)",
+             "/tmp/x (not a directory inside the app)", "../up (not a directory inside the app)",
+             f"client/node_modules {runtime}"])
     assert cache_dirs({"dependencies": {"express": "4"}}) == ([], [])
 
 
